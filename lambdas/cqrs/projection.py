@@ -1,0 +1,50 @@
+"""Projection: apply one accepted command (a command-stream record) to the data and history tables.
+
+Idempotent and order-proof: the data table is only written when the command is newer than what
+it holds, so a replayed, duplicated or out-of-order record never moves the read model back. The
+history item for `sk@version` is the same bytes every time, so rewriting it changes nothing.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cqrs.dynamo import serialize
+from cqrs.items import Item
+from cqrs.keys import split_versioned_sk
+from cqrs.settings import Tables
+
+
+class Projection(Enum):
+    APPLIED = "applied"  # the read model moved to this version
+    ALREADY_CURRENT = "already_current"  # the read model already holds this version or a newer one
+
+
+class Projector:
+    def __init__(self, client: Any, tables: Tables) -> None:
+        self._client = client
+        self._tables = tables
+
+    def apply(self, command_image: dict[str, Any]) -> Projection:
+        """Project a deserialized command-table image (`sk` = `<sk>@<version>`)."""
+        command = Item.from_dict(command_image)
+        sk, version = split_versioned_sk(command.sk)
+        if version != command.version:
+            raise ValueError(f"command {command.sk} carries version {command.version}")
+        current = command.with_sk(sk)
+        self._client.put_item(TableName=self._tables.history, Item=serialize(command.to_dict()))
+        try:
+            self._client.put_item(
+                TableName=self._tables.data,
+                Item=serialize(current.to_dict()),
+                ConditionExpression="attribute_not_exists(pk) OR version < :version",
+                ExpressionAttributeValues={":version": {"N": str(version)}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return Projection.ALREADY_CURRENT
+            raise
+        return Projection.APPLIED
