@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
-from infra.names import DEFAULT_STAGE, stack_name
+from infra.stack import build
 
 app = cdk.App()
-stage = app.node.try_get_context("stage") or DEFAULT_STAGE
-cdk.Stack(app, stack_name(stage))
+build(app)
 app.synth()

@@ -48,3 +48,65 @@ OUTPUT_IDEMPOTENCY_TABLE = "IdempotencyTableName"
 # The OpenAPI document is the one route served without a token.
 OPENAPI_PATH = "/openapi.json"
 SWAGGER_PATH = "/swagger"
+
+# Powertools settings every function receives (values chosen in infra/functions.py).
+ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+ENV_POWERTOOLS_LOGGER_LOG_EVENT = "POWERTOOLS_LOGGER_LOG_EVENT"
+ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE = "POWERTOOLS_TRACER_CAPTURE_RESPONSE"
+ENV_STAGE = "STAGE"
+
+# Every function gets exactly these variables (the same set: `cqrs.settings.Tables.from_env` needs all
+# four table names in every function; IAM, not the environment, decides what a function may touch).
+FUNCTION_ENV_VARS = frozenset(
+    {
+        ENV_COMMAND_TABLE,
+        ENV_DATA_TABLE,
+        ENV_HISTORY_TABLE,
+        ENV_SEQUENCES_TABLE,
+        ENV_IDEMPOTENCY_TABLE,
+        ENV_NOTIFICATION_TOPIC,
+        ENV_POWERTOOLS_SERVICE_NAME,
+        ENV_POWERTOOLS_METRICS_NAMESPACE,
+        ENV_POWERTOOLS_LOG_LEVEL,
+        ENV_POWERTOOLS_LOGGER_LOG_EVENT,
+        ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE,
+        ENV_STAGE,
+    }
+)
+
+SERVICE_NAME = "cqrs-shop"
+METRICS_NAMESPACE = "CqrsShop"
+
+# Key attributes (DESIGN.md "Keys and tables"); the idempotency table uses Powertools' defaults.
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+IDEMPOTENCY_KEY = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+
+# The REST routes the API Gateway declares, as (method, path, needs_token). Every one goes to the
+# API function (proxy integration); only the OpenAPI document and Swagger UI are public.
+API_ROUTES: tuple[tuple[str, str, bool], ...] = (
+    ("GET", "/orders", True),
+    ("POST", "/orders", True),
+    ("GET", "/orders/{code}", True),
+    ("PATCH", "/orders/{code}/status", True),
+    ("GET", "/products", True),
+    ("POST", "/products", True),
+    ("GET", "/products/{code}", True),
+    ("PATCH", "/products/{code}", True),
+    ("GET", "/inventory/{productCode}", True),
+    ("PATCH", "/inventory/{productCode}", True),
+    ("GET", OPENAPI_PATH, False),
+    ("GET", SWAGGER_PATH, False),
+)
+
+# cdk.json context keys.
+CONTEXT_STAGE = "stage"
+CONTEXT_CORS_ALLOW_ORIGINS = "corsAllowOrigins"
+CONTEXT_API_THROTTLE_RATE = "apiThrottleRateLimit"
+CONTEXT_API_THROTTLE_BURST = "apiThrottleBurstLimit"
+CONTEXT_POWERTOOLS_LAYER_ARN = "powertoolsLayerArn"
+CONTEXT_ALARM_EMAIL = "alarmEmail"
+PROD_STAGE = "prod"

@@ -1,0 +1,69 @@
+"""Stage settings, read once from the CDK context (cdk.json, `-c key=value`) and requirements.txt."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from constructs import Construct
+
+from infra import names
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS_FILE = PROJECT_ROOT / "requirements.txt"
+
+_POWERTOOLS_PIN = re.compile(r"^aws-lambda-powertools(?:\[[^\]]*\])?==(?P<version>[0-9][0-9A-Za-z.]*)\s*$")
+
+
+def powertools_version(requirements: Path = REQUIREMENTS_FILE) -> str:
+    """The Powertools version pinned in requirements.txt: the layer must match what the tests ran."""
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        match = _POWERTOOLS_PIN.match(line.strip())
+        if match:
+            return match.group("version")
+    raise ValueError(f"no pinned aws-lambda-powertools==<version> line in {requirements}")
+
+
+def powertools_layer_ssm_parameter(version: str) -> str:
+    """The public SSM parameter Powertools publishes per region with its arm64 / Python 3.13 layer ARN."""
+    return f"/aws/service/powertools/python/arm64/python3.13/{version}"
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    stage: str
+    cors_allow_origins: tuple[str, ...]
+    api_throttle_rate_limit: float
+    api_throttle_burst_limit: int
+    powertools_version: str
+    # An explicit layer ARN (context `powertoolsLayerArn`) wins over the SSM lookup, for a region or
+    # a version whose parameter is missing.
+    powertools_layer_arn: str | None
+    alarm_email: str | None
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == names.PROD_STAGE
+
+    @classmethod
+    def from_context(cls, scope: Construct, stage: str | None = None) -> StageConfig:
+        node = scope.node
+
+        def get(key: str, default: Any) -> Any:
+            value = node.try_get_context(key)
+            return default if value is None else value
+
+        origins = get(names.CONTEXT_CORS_ALLOW_ORIGINS, ["*"])
+        if isinstance(origins, str):
+            origins = [origin.strip() for origin in origins.split(",") if origin.strip()]
+        return cls(
+            stage=stage or str(get(names.CONTEXT_STAGE, names.DEFAULT_STAGE)),
+            cors_allow_origins=tuple(str(origin) for origin in origins),
+            api_throttle_rate_limit=float(get(names.CONTEXT_API_THROTTLE_RATE, 100)),
+            api_throttle_burst_limit=int(get(names.CONTEXT_API_THROTTLE_BURST, 200)),
+            powertools_version=powertools_version(),
+            powertools_layer_arn=node.try_get_context(names.CONTEXT_POWERTOOLS_LAYER_ARN) or None,
+            alarm_email=node.try_get_context(names.CONTEXT_ALARM_EMAIL) or None,
+        )

@@ -1,0 +1,209 @@
+"""The three functions, their least-privilege roles and the two stream event sources.
+
+| function  | memory  | timeout | triggered by                                   |
+|-----------|---------|---------|------------------------------------------------|
+| api       | 1024 MB | 10 s    | API Gateway (proxy integration, every route)   |
+| projector | 512 MB  | 30 s    | command table stream, batches of 25 / 1 s      |
+| data-sync | 512 MB  | 60 s    | data table stream, batches of 25 / 1 s         |
+
+The API gets 1024 MB because Lambda's CPU share grows with memory and its cold start is dominated by
+importing boto3, Powertools and pydantic; the stream functions are I/O bound. Each function has its
+own role (no managed policies) that names exactly the DynamoDB actions it uses on exactly the tables
+it uses; the event source adds the stream read on the stream it consumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from infra import names
+from infra.config import PROJECT_ROOT, StageConfig, powertools_layer_ssm_parameter
+from infra.notifications import Notifications
+from infra.tables import Tables
+
+# Nothing but the code goes into the asset: no bytecode caches, no tool caches.
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/.DS_Store"]
+
+# Stream event source settings (stated in the README and asserted by tests/infra).
+STREAM_BATCH_SIZE = 25
+STREAM_BATCH_WINDOW = Duration.seconds(1)
+STREAM_RETRY_ATTEMPTS = 5
+# A record still unprocessed after 6 hours goes to the on-failure queue. DynamoDB keeps stream
+# records 24 hours and the queue message names the shard and sequence numbers, so 18 hours remain
+# to replay it from the stream (and the history table keeps every accepted version for good).
+STREAM_MAX_RECORD_AGE = Duration.hours(6)
+
+# DynamoDB action sets, named once.
+READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+# Writes happen in TransactWriteItems, which IAM authorizes per contained action.
+TRANSACT_PUT = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
+IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+@dataclass(frozen=True)
+class _Spec:
+    construct_id: str
+    handler: str
+    description: str
+    memory_mb: int
+    timeout: Duration
+
+
+API = _Spec("Api", names.API_HANDLER, "REST API: orders, products, inventory", 1024, Duration.seconds(10))
+PROJECTOR = _Spec(
+    "Projector", names.PROJECTOR_HANDLER, "Command stream -> data and history tables", 512, Duration.seconds(30)
+)
+DATA_SYNC = _Spec(
+    "DataSync",
+    names.DATA_SYNC_HANDLER,
+    "Data stream -> inventory commands and notifications",
+    512,
+    Duration.seconds(60),
+)
+
+
+class Functions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        tables: Tables,
+        notifications: Notifications,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._code = lambda_.Code.from_asset(str(PROJECT_ROOT / names.LAMBDA_ASSET_DIR), exclude=ASSET_EXCLUDES)
+        self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", self._powertools_layer_arn()
+        )
+        self._environment = {
+            names.ENV_COMMAND_TABLE: tables.command.table_name,
+            names.ENV_DATA_TABLE: tables.data.table_name,
+            names.ENV_HISTORY_TABLE: tables.history.table_name,
+            names.ENV_SEQUENCES_TABLE: tables.sequences.table_name,
+            names.ENV_IDEMPOTENCY_TABLE: tables.idempotency.table_name,
+            names.ENV_NOTIFICATION_TOPIC: notifications.topic.topic_arn,
+            names.ENV_POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
+            names.ENV_POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
+            names.ENV_POWERTOOLS_LOG_LEVEL: "INFO",
+            # Events and responses carry customers' data: keep them out of logs and traces.
+            names.ENV_POWERTOOLS_LOGGER_LOG_EVENT: "false",
+            names.ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
+            names.ENV_STAGE: config.stage,
+        }
+
+        self.api = self._function(API)
+        allow(self.api, tables.data, *READ, *TRANSACT_PUT)
+        allow(self.api, tables.command, *TRANSACT_PUT)
+        allow(self.api, tables.history, *TRANSACT_PUT)
+        allow(self.api, tables.sequences, "dynamodb:UpdateItem")
+        allow(self.api, tables.idempotency, *IDEMPOTENCY)
+
+        self.projector = self._function(PROJECTOR)
+        allow(self.projector, tables.data, "dynamodb:PutItem")
+        allow(self.projector, tables.history, "dynamodb:PutItem")
+        self.projector_dlq = self._dead_letter_queue("ProjectorFailures")
+        self._subscribe(self.projector, tables.command, self.projector_dlq)
+
+        self.data_sync = self._function(DATA_SYNC)
+        allow(self.data_sync, tables.data, *READ, *TRANSACT_PUT)
+        allow(self.data_sync, tables.command, *TRANSACT_PUT)
+        allow(self.data_sync, tables.history, *TRANSACT_PUT)
+        allow(self.data_sync, tables.idempotency, *IDEMPOTENCY)
+        notifications.topic.grant_publish(self.data_sync)
+        self.data_sync_dlq = self._dead_letter_queue("DataSyncFailures")
+        self._subscribe(self.data_sync, tables.data, self.data_sync_dlq)
+
+    @property
+    def all(self) -> tuple[lambda_.Function, ...]:
+        return (self.api, self.projector, self.data_sync)
+
+    @property
+    def stream_consumers(self) -> tuple[tuple[lambda_.Function, sqs.Queue], ...]:
+        return ((self.projector, self.projector_dlq), (self.data_sync, self.data_sync_dlq))
+
+    def _powertools_layer_arn(self) -> str:
+        if self._config.powertools_layer_arn:
+            return self._config.powertools_layer_arn
+        # Resolved by CloudFormation at deploy time in the target region: no account lookup at synth.
+        return ssm.StringParameter.value_for_string_parameter(
+            self, powertools_layer_ssm_parameter(self._config.powertools_version)
+        )
+
+    def _function(self, spec: _Spec) -> lambda_.Function:
+        prod = self._config.is_prod
+        log_group = logs.LogGroup(
+            self,
+            f"{spec.construct_id}Logs",
+            retention=logs.RetentionDays.THREE_MONTHS if prod else logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
+        )
+        # An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs only to its group.
+        role = iam.Role(
+            self,
+            f"{spec.construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{spec.construct_id} function: least privilege",
+        )
+        log_group.grant_write(role)
+        return lambda_.Function(
+            self,
+            spec.construct_id,
+            description=spec.description,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            code=self._code,
+            handler=spec.handler,
+            memory_size=spec.memory_mb,
+            timeout=spec.timeout,
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            layers=[self.powertools_layer],
+            environment=dict(self._environment),
+        )
+
+    def _dead_letter_queue(self, construct_id: str) -> sqs.Queue:
+        return sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.RETAIN if self._config.is_prod else RemovalPolicy.DESTROY,
+        )
+
+    @staticmethod
+    def _subscribe(function: lambda_.Function, table: dynamodb.Table, dlq: sqs.Queue) -> None:
+        function.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=STREAM_BATCH_SIZE,
+                max_batching_window=STREAM_BATCH_WINDOW,
+                report_batch_item_failures=True,
+                bisect_batch_on_error=True,
+                retry_attempts=STREAM_RETRY_ATTEMPTS,
+                max_record_age=STREAM_MAX_RECORD_AGE,
+                # One batch per shard at a time: records of an entity stay in order.
+                parallelization_factor=1,
+                on_failure=sources.SqsDlq(dlq),
+            )
+        )
+
+
+def allow(function: lambda_.Function, table: dynamodb.Table, *actions: str) -> None:
+    """Grant exactly `actions` on `table` (the table ARN only: no table here has an index)."""
+    table.grant(function, *actions)

@@ -1,0 +1,36 @@
+"""The order-notification topic (confirmations, notices and alerts such as a failed reservation)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.config import StageConfig
+
+
+class Notifications(Construct):
+    """One SNS topic, encrypted with its own customer-managed key and reachable only over TLS.
+
+    A customer-managed key (rather than aws/sns) lets the key policy and the publisher's grant name
+    exactly who may encrypt for this topic; only the data-sync function is granted it.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts the order notification topic",
+            enable_key_rotation=True,
+            pending_window=Duration.days(7),
+            removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY,
+        )
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            display_name="Order notifications",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
