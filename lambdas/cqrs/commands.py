@@ -140,7 +140,13 @@ class CommandService:
         return results
 
     def _accept(
-        self, index: int, command: Command, current: Item | None, ctx: UserContext, source: str | None, size: int
+        self,
+        index: int,
+        command: Command,
+        current: Item | None,
+        ctx: UserContext,
+        source: str | None,
+        size: int,
     ) -> _Accepted:
         """Check one command against the state it was based on; build the item it will store."""
         if command.version < 0:

@@ -110,6 +110,7 @@ class DataService:
             start_key = response.get("LastEvaluatedKey")
             if not start_key:
                 return Page(matches, None)
+        assert start_key is not None  # the loop returns when the query reports no further key
         return Page(matches, encode_cursor(start_key["sk"]["S"]))
 
 

@@ -38,7 +38,8 @@ def deserialize(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def serialize_value(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(_dynamo_safe(value))  # type: ignore[no-any-return]
+    result: dict[str, Any] = _serializer.serialize(_dynamo_safe(value))
+    return result
 
 
 @lru_cache(maxsize=1)

@@ -31,9 +31,7 @@ class DataChange:
         return tenant_of_pk(self.pk)
 
     @classmethod
-    def from_images(
-        cls, event_name: str, new: Mapping[str, Any] | None, old: Mapping[str, Any] | None
-    ) -> DataChange:
+    def from_images(cls, event_name: str, new: Mapping[str, Any] | None, old: Mapping[str, Any] | None) -> DataChange:
         """Build a change from deserialized stream images."""
         if event_name not in ("INSERT", "MODIFY", "REMOVE"):
             raise ValueError(f"unknown stream event {event_name!r}")

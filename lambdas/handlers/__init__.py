@@ -1,0 +1,1 @@
+"""Thin Lambda entry points: the REST API, the command-stream projector, the data-sync dispatcher."""

@@ -1,0 +1,41 @@
+"""The REST API Lambda: one resolver, a router per domain, errors mapped in `handlers.errors`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from handlers import idempotency
+from handlers.errors import register_error_handlers
+from handlers.observability import logger, metrics, tracer
+from handlers.routes import inventory, orders, products
+
+OPENAPI_TITLE = "CQRS Shop API"
+OPENAPI_VERSION = "1.0.0"
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(orders.router)
+app.include_router(products.router)
+app.include_router(inventory.router)
+register_error_handlers(app)
+app.enable_swagger(path="/swagger", title=OPENAPI_TITLE, version=OPENAPI_VERSION)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=app.get_openapi_json_schema(title=OPENAPI_TITLE, version=OPENAPI_VERSION),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.config.register_lambda_context(context)
+    return app.resolve(event, context)

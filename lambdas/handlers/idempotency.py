@@ -1,0 +1,76 @@
+"""`Idempotency-Key` on POST /orders, with Powertools idempotency and its own table.
+
+The key is scoped to the tenant; the body is part of the record, so the same key with another
+body is refused. A retry returns the first response and consumes no new order number.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict import CustomDictSerializer
+
+from cqrs.context import UserContext
+from cqrs.errors import ValidationError
+from cqrs.items import Item
+from handlers.json_body import dumps
+from shop.models import CreateOrderRequest
+from shop.settings import shop_settings
+from shop.wiring import shop
+
+HEADER = "Idempotency-Key"
+EXPIRES_AFTER_SECONDS = 24 * 3600
+_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def validate_key(key: str) -> str:
+    if not _KEY_PATTERN.match(key):
+        raise ValidationError(HEADER, "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+    return key
+
+
+# The stored response must round-trip Decimals exactly, so it is kept as our own JSON text.
+_serializer = CustomDictSerializer(
+    to_dict=lambda item: {"item": dumps(item.to_dict())},
+    from_dict=lambda data: Item.from_dict(json.loads(data["item"], parse_float=Decimal)),
+)
+
+config = IdempotencyConfig(
+    event_key_jmespath="[tenant, key]",
+    payload_validation_jmespath="body",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=EXPIRES_AFTER_SECONDS,
+)
+
+
+@lru_cache(maxsize=1)
+def _idempotent_create() -> Callable[..., Item]:
+    """Built on first use: the persistence layer needs the table name from the environment."""
+    store = DynamoDBPersistenceLayer(table_name=shop_settings().idempotency_table)
+
+    @idempotent_function(
+        data_keyword_argument="request", persistence_store=store, config=config, output_serializer=_serializer
+    )
+    def create(request: dict[str, Any], body: CreateOrderRequest, ctx: UserContext) -> Item:
+        return shop().orders.create_order(body, ctx)
+
+    return create
+
+
+def create_order_once(key: str, body: CreateOrderRequest, ctx: UserContext) -> Item:
+    request = {"tenant": ctx.tenant_code, "key": validate_key(key), "body": body.model_dump(mode="json")}
+    return _idempotent_create()(request=request, body=body, ctx=ctx)
+
+
+def reset() -> None:
+    _idempotent_create.cache_clear()

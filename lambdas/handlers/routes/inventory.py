@@ -1,0 +1,43 @@
+"""/inventory"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from handlers.caller import caller
+from handlers.json_body import json_response
+from handlers.observability import logger
+from handlers.schemas import ERRORS, InventoryOut, json_content
+from shop.models import UpdateInventoryRequest
+from shop.views import inventory_view
+from shop.wiring import shop
+
+router = Router()
+ProductCode = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get(
+    "/inventory/<productCode>",
+    summary="Get a product's stock",
+    tags=["inventory"],
+    responses={200: json_content(InventoryOut, "The stock record"), **ERRORS},
+)
+def get_stock(productCode: ProductCode) -> Response[str]:  # noqa: N803 - the path parameter's public name
+    logger.append_keys(product=productCode)
+    return json_response(200, inventory_view(shop().inventory.get_stock(productCode, caller(router))))
+
+
+@router.patch(
+    "/inventory/<productCode>",
+    summary="Set or restock a product's stock (creates the record with version 0)",
+    tags=["inventory"],
+    responses={200: json_content(InventoryOut, "The stock record at its new version"), **ERRORS},
+)
+def update_stock(productCode: ProductCode, body: Annotated[UpdateInventoryRequest, Body()]) -> Response[str]:  # noqa: N803
+    logger.append_keys(product=productCode)
+    item = shop().inventory.update_stock(productCode, body, caller(router))
+    return json_response(200, inventory_view(item))

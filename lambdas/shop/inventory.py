@@ -1,0 +1,84 @@
+"""Stock records: what the API reads and sets. Reservations live in `shop.stock`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cqrs.clock import iso_timestamp
+from cqrs.context import UserContext
+from cqrs.errors import NotFoundError, VersionMismatchError
+from cqrs.items import Command, Item
+from cqrs.services import CqrsServices
+from shop.entities import inventory_sk
+from shop.errors import StockConflictError
+from shop.models import UpdateInventoryRequest
+from shop.products import ProductService
+
+DEFAULT_WAREHOUSE = "MAIN"
+
+
+def available(item: Item) -> int:
+    """Units that can still be reserved."""
+    return int(item.attributes["quantity"]) - int(item.attributes["reservedQuantity"])
+
+
+class InventoryService:
+    def __init__(self, core: CqrsServices, products: ProductService) -> None:
+        self._core = core
+        self._products = products
+
+    def get_stock(self, product_code: str, ctx: UserContext) -> Item:
+        item = self._core.data.get_item(ctx.pk, inventory_sk(product_code))
+        if item is None:
+            raise NotFoundError(f"Inventory for product {product_code} not found")
+        return item
+
+    def update_stock(self, product_code: str, request: UpdateInventoryRequest, ctx: UserContext) -> Item:
+        """Set (`quantity`) or add to (`restock`) the on-hand stock, creating the record if none.
+
+        Setting on-hand stock below what is reserved would oversell, so it is refused (409).
+        """
+        sk = inventory_sk(product_code)
+        current = self._core.data.get_item(ctx.pk, sk)
+        if current is None:
+            self._products.get_product(product_code, ctx)  # stock only for catalogue products
+            if request.version != 0:
+                raise NotFoundError(f"Inventory for product {product_code} not found (create it with version 0)")
+            before: dict[str, Any] = {"productCode": product_code, "quantity": 0, "reservedQuantity": 0}
+        else:
+            if request.version != current.version:
+                raise VersionMismatchError(current.pk, sk, request.version, current.version)
+            before = dict(current.attributes)
+
+        old_quantity = int(before["quantity"])
+        quantity = request.quantity if request.quantity is not None else old_quantity + (request.restock or 0)
+        reserved = int(before["reservedQuantity"])
+        if quantity < reserved:
+            raise StockConflictError("quantity", f"{quantity} is below the {reserved} units reserved by open orders")
+        warehouse = request.warehouseCode or before.get("warehouseCode") or DEFAULT_WAREHOUSE
+        if current is not None and quantity == old_quantity and warehouse == before.get("warehouseCode"):
+            return current  # changes nothing: not a new version
+        now = iso_timestamp(self._core.clock())
+        attributes = {
+            **before,
+            "quantity": quantity,
+            "warehouseCode": warehouse,
+            "lastMovement": {
+                "type": "restock" if request.restock else "set",
+                "quantity": quantity - old_quantity,
+            },
+        }
+        if quantity > old_quantity:
+            attributes["lastRestockedAt"] = now
+        else:
+            attributes.setdefault("lastRestockedAt", None)
+        command = Command(
+            pk=ctx.pk,
+            sk=sk,
+            code=product_code,
+            name=f"Inventory {product_code}",
+            tenant_code=ctx.tenant_code,
+            attributes={k: v for k, v in attributes.items() if v is not None},
+            version=request.version,
+        )
+        return self._core.commands.publish(command, ctx, current=current, source="PATCH /inventory")

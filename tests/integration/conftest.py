@@ -1,0 +1,97 @@
+"""Integration tier: moto in-process (`mock_aws`), one thread only (see DESIGN.md, Test tiers)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cqrs.settings import Tables
+from shop import wiring
+from tests.support.events import FakeLambdaContext, api_event
+from tests.support.tables import create_tables
+
+REGION = "us-east-1"
+
+
+class StepClock:
+    """A deterministic clock: each call is one millisecond after the last."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+
+@dataclass
+class AwsEnv:
+    client: Any
+    tables: Tables
+    idempotency_table: str
+    topic_arn: str
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        tables, idempotency = create_tables(client)
+        topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="notifications")["TopicArn"]
+        for name, value in {
+            "COMMAND_TABLE_NAME": tables.command,
+            "DATA_TABLE_NAME": tables.data,
+            "HISTORY_TABLE_NAME": tables.history,
+            "SEQUENCES_TABLE_NAME": tables.sequences,
+            "IDEMPOTENCY_TABLE_NAME": idempotency,
+            "NOTIFICATION_TOPIC_ARN": topic_arn,
+        }.items():
+            monkeypatch.setenv(name, value)
+        reset_all()
+        yield AwsEnv(client, tables, idempotency, topic_arn)
+        reset_all()
+
+
+def reset_all() -> None:
+    from handlers import idempotency
+
+    wiring.reset()
+    idempotency.reset()
+
+
+@dataclass
+class ApiResult:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+def call_api(method: str, path: str, body: Any = None, **kwargs: Any) -> ApiResult:
+    """Invoke the API Lambda's handler with a REST proxy event; parse the JSON answer."""
+    from handlers.api import handler
+
+    response = handler(api_event(method, path, body, **kwargs), FakeLambdaContext())
+    text = response.get("body") or ""
+    parsed = json.loads(text, parse_float=Decimal) if text else None
+    return ApiResult(response["statusCode"], parsed, response.get("headers") or {})
+
+
+@pytest.fixture
+def api(aws: AwsEnv) -> Any:
+    return call_api
