@@ -95,3 +95,16 @@ def call_api(method: str, path: str, body: Any = None, **kwargs: Any) -> ApiResu
 @pytest.fixture
 def api(aws: AwsEnv) -> Any:
     return call_api
+
+
+@pytest.fixture
+def catalogue(api: Any) -> Any:
+    """The catalogue of `tests.support.seed` in tenants shop-a and shop-b, 10 units of each in stock."""
+    from tests.support.seed import CATALOGUE
+
+    for tenant in ("shop-a", "shop-b"):
+        for product in CATALOGUE:
+            assert api("POST", "/products", product, tenant=tenant).status == 201
+            stock = api("PATCH", f"/inventory/{product['code']}", {"version": 0, "quantity": 10}, tenant=tenant)
+            assert stock.status == 200, stock.body
+    return api

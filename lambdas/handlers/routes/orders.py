@@ -36,8 +36,10 @@ def create_order(
     ] = None,
 ) -> Response[str]:
     ctx = caller(router)
-    key = router.current_event.get_header_value("Idempotency-Key", case_sensitive=False) or idempotency_key
-    order = create_order_once(key, body, ctx) if key else shop().orders.create_order(body, ctx)
+    if idempotency_key is None:
+        order = shop().orders.create_order(body, ctx)
+    else:
+        order = create_order_once(idempotency_key, body, ctx)
     logger.append_keys(order=order.code)
     metrics.add_metric(name="OrdersCreated", unit="Count", value=1)
     return json_response(201, order_view(order))

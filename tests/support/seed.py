@@ -1,0 +1,27 @@
+"""The seed's example request and a small catalogue to order from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SEED_ORDER: dict[str, Any] = {
+    "customerId": "CUST-001",
+    "items": [{"productCode": "PRD-001", "name": "Wireless Mouse", "quantity": 2, "price": 29.99}],
+    "shippingAddress": {"street": "123 Main St", "city": "Tokyo", "postalCode": "100-0001", "country": "JP"},
+    "paymentMethod": "credit_card",
+}
+
+CATALOGUE: list[dict[str, Any]] = [
+    {"code": "PRD-001", "name": "Wireless Mouse", "categoryCode": "CAT-PERIPH", "sku": "WM-001", "price": 29.99,
+     "currency": "USD", "description": "2.4 GHz wireless mouse", "images": [], "isActive": True},
+    {"code": "PRD-002", "name": "USB-C Keyboard", "categoryCode": "CAT-PERIPH", "sku": "KB-002", "price": 49.5,
+     "currency": "USD", "description": "Compact keyboard", "images": [], "isActive": True},
+    {"code": "PRD-003", "name": "Old Cable", "categoryCode": "CAT-CABLE", "sku": "CB-003", "price": 5,
+     "currency": "USD", "description": "Discontinued", "images": [], "isActive": False},
+]  # fmt: skip
+
+
+def order_body(*lines: tuple[str, int], **overrides: Any) -> dict[str, Any]:
+    body = {**SEED_ORDER, "items": [{"productCode": code, "quantity": qty} for code, qty in lines]}
+    body.update(overrides)
+    return body
