@@ -136,13 +136,12 @@ def test_pagination_over_45_orders_with_and_without_a_status_filter(catalogue: A
 
     def all_pages(query: dict[str, str]) -> tuple[list[str], int]:
         codes: list[str] = []
-        pages, cursor = 0, None
-        for _ in range(20):
+        cursor = None
+        for pages in range(1, 20):
             params = query | ({"cursor": cursor} if cursor else {})
             page = catalogue("GET", "/orders", query=params)
             assert page.status == 200, page.body
             codes += [order["code"] for order in page.body["items"]]
-            pages += 1
             cursor = page.body["nextCursor"]
             if not cursor:
                 return codes, pages

@@ -188,15 +188,19 @@ def test_sequences_count_per_tenant(core: CqrsServices) -> None:
     assert core.sequences.next("ORDER", CTX).format("ORD-{no:06}") == "ORD-000004"
 
 
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
 @pytest.mark.parametrize(
     ("rotation", "moments", "periods"),
     [
-        (Rotation.DAILY, [datetime(2026, 1, 1, 23, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)], ["2026-01-01", "2026-01-02"]),
-        (Rotation.MONTHLY, [datetime(2026, 1, 31, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)], ["2026-01", "2026-02"]),
-        (Rotation.YEARLY, [datetime(2026, 12, 31, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)], ["2026", "2027"]),
-        (Rotation.FISCAL_YEARLY, [datetime(2027, 3, 31, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC)], ["FY2026", "FY2027"]),
+        (Rotation.DAILY, [utc(2026, 1, 1, 23), utc(2026, 1, 2)], ["2026-01-01", "2026-01-02"]),
+        (Rotation.MONTHLY, [utc(2026, 1, 31), utc(2026, 2, 1)], ["2026-01", "2026-02"]),
+        (Rotation.YEARLY, [utc(2026, 12, 31), utc(2027, 1, 1)], ["2026", "2027"]),
+        (Rotation.FISCAL_YEARLY, [utc(2027, 3, 31), utc(2027, 4, 1)], ["FY2026", "FY2027"]),
     ],
-)  # fmt: skip
+)
 def test_rotating_sequences_restart_each_period(
     aws: AwsEnv, rotation: Rotation, moments: list[datetime], periods: list[str]
 ) -> None:
