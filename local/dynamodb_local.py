@@ -116,9 +116,7 @@ class DynamoDBLocal:
     def command(self, port: int) -> list[str]:
         java = self.java or find_java()
         if not java:
-            raise DynamoDBLocalError(
-                "no Java 17+ found: DynamoDB Local needs it (`python -m local.java --check`)"
-            )
+            raise DynamoDBLocalError("no Java 17+ found: DynamoDB Local needs it (`python -m local.java --check`)")
         jar = self.jar or find_jar()
         # -sharedDb: one database whatever the client's region or access key (handlers, tests and
         # the CLI may each use different dummy credentials).
@@ -138,28 +136,34 @@ class DynamoDBLocal:
             str(port),
         ]
 
-    def start(self, timeout: float = START_TIMEOUT_S) -> str:
-        """Start the JVM, wait until it answers, return the endpoint URL."""
+    def launch(self) -> None:
+        """Start the JVM without waiting (call `wait_until_ready` next, from the same thread: on
+        Linux the JVM is tied to the life of the thread that started it)."""
         if self.process is not None:
-            return self.endpoint
+            return
         if self.db_path is not None:
             self.db_path.mkdir(parents=True, exist_ok=True)
+        port = self.requested_port or free_port()
+        self._log = tempfile.NamedTemporaryFile(prefix="dynamodb-local-", suffix=".log")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            self.command(port),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            # Own process group: a terminal's Ctrl-C reaches us, and we stop the JVM in order.
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+        )
+        self.port = port
+
+    def wait_until_ready(self, timeout: float = START_TIMEOUT_S) -> str:
+        """Wait until the launched JVM answers; relaunch on another port if it lost a port race."""
         deadline = time.monotonic() + timeout
         last_error = ""
-        # A free port can be taken between our probe and the JVM's bind: retry on a new one.
         for _ in range(1 if self.requested_port else START_ATTEMPTS):
-            port = self.requested_port or free_port()
-            self._log = tempfile.NamedTemporaryFile(prefix="dynamodb-local-", suffix=".log")  # noqa: SIM115
-            self.process = subprocess.Popen(
-                self.command(port),
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-                # Own process group: a terminal's Ctrl-C reaches us, and we stop the JVM in order.
-                start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
-            )
-            self.port = port
+            if self.process is None:
+                self.launch()
+            assert self.process is not None
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     break
@@ -171,6 +175,13 @@ class DynamoDBLocal:
             if time.monotonic() >= deadline:
                 break
         raise DynamoDBLocalError(f"DynamoDB Local did not start within {timeout:.0f} s: {last_error}")
+
+    def start(self, timeout: float = START_TIMEOUT_S) -> str:
+        """Start the JVM, wait until it answers, return the endpoint URL."""
+        if self.process is not None and self.port is not None and answers(self.endpoint):
+            return self.endpoint
+        self.launch()
+        return self.wait_until_ready(timeout)
 
     def _log_tail(self) -> str:
         if self._log is None:

@@ -1,0 +1,147 @@
+"""The demo: tenants shop-a and shop-b, an admin and a staff user in each, products with stock.
+
+Users go into the local Cognito pool through its admin API (moto keeps no state between runs, so
+they are created on every start). Products and stock go through the system's own API handler, as
+an admin of the tenant would send them (POST /products, PATCH /inventory/{code}), and only when
+missing: a restart neither duplicates nor resets them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from infra.names import ROLE_ATTRIBUTE, TENANT_ATTRIBUTE
+
+log = logging.getLogger("local")
+
+TENANTS = ("shop-a", "shop-b")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    tenant: str
+    username: str
+    password: str
+    role: str
+
+
+DEMO_USERS = tuple(
+    DemoUser(
+        tenant=tenant,
+        username=f"{role}@{tenant}.example.com",
+        # Meets the stack's password policy (12+ characters, upper, lower, digit, symbol).
+        password=f"{tenant.title().replace('-', '')}-{role.title()}-Pass1!",
+        role=role,
+    )
+    for tenant in TENANTS
+    for role in ("admin", "staff")
+)
+
+# PRD-001 is the seed's example product (2 x 29.99 -> subtotal 59.98, tax 6.00, total 65.98).
+DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
+    {
+        "code": "PRD-001",
+        "name": "Wireless Mouse",
+        "categoryCode": "CAT-PERIPHERALS",
+        "sku": "SKU-MOUSE-001",
+        "price": 29.99,
+        "currency": "USD",
+        "description": "A two-button wireless mouse",
+        "stock": 100,
+    },
+    {
+        "code": "PRD-002",
+        "name": "Mechanical Keyboard",
+        "categoryCode": "CAT-PERIPHERALS",
+        "sku": "SKU-KEYB-002",
+        "price": 89.00,
+        "currency": "USD",
+        "description": "Tenkeyless, brown switches",
+        "stock": 50,
+    },
+    {
+        "code": "PRD-003",
+        "name": "USB-C Hub",
+        "categoryCode": "CAT-ACCESSORIES",
+        "sku": "SKU-HUB-003",
+        "price": 45.50,
+        "currency": "USD",
+        "description": "Seven ports",
+        "stock": 10,
+    },
+)
+
+
+def create_users(cognito: Any, pool_id: str, groups: set[str]) -> list[DemoUser]:
+    """Create (or reset) the demo users with permanent passwords; idempotent."""
+    for user in DEMO_USERS:
+        attributes = [
+            {"Name": "email", "Value": user.username},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": f"custom:{TENANT_ATTRIBUTE}", "Value": user.tenant},
+            {"Name": f"custom:{ROLE_ATTRIBUTE}", "Value": user.role},
+        ]
+        with contextlib.suppress(cognito.exceptions.UsernameExistsException):
+            cognito.admin_create_user(
+                UserPoolId=pool_id, Username=user.username, UserAttributes=attributes, MessageAction="SUPPRESS"
+            )
+        cognito.admin_set_user_password(
+            UserPoolId=pool_id, Username=user.username, Password=user.password, Permanent=True
+        )
+        if user.role in groups:
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=user.username, GroupName=user.role)
+    return list(DEMO_USERS)
+
+
+def admin_claims(tenant: str) -> dict[str, str]:
+    """The claims an admin of `tenant` would carry (as API Gateway flattens them)."""
+    return {
+        "sub": f"demo-seed-{tenant}",
+        "cognito:username": f"demo-seed-{tenant}",
+        "email": f"seed@{tenant}.example.com",
+        f"custom:{TENANT_ATTRIBUTE}": tenant,
+        f"custom:{ROLE_ATTRIBUTE}": "admin",
+        "cognito:groups": "admin",
+        "token_use": "id",
+    }
+
+
+class SeedError(RuntimeError):
+    pass
+
+
+def seed_catalogue(call: Any) -> int:
+    """Create the demo products and their stock where missing. `call(method, path, body, claims)`
+    invokes the API handler and returns (status, json body). Returns how many writes it made."""
+    writes = 0
+    for tenant in TENANTS:
+        claims = admin_claims(tenant)
+        for product in DEMO_PRODUCTS:
+            code = product["code"]
+            status, _ = call("GET", f"/products/{code}", None, claims)
+            if status == 404:
+                body = {key: value for key, value in product.items() if key != "stock"}
+                status, answer = call("POST", "/products", body, claims)
+                if status not in (200, 201):
+                    raise SeedError(f"POST /products {code} for {tenant}: {status} {json.dumps(answer)[:300]}")
+                writes += 1
+            elif status != 200:
+                raise SeedError(f"GET /products/{code} for {tenant}: {status}")
+            status, _ = call("GET", f"/inventory/{code}", None, claims)
+            if status == 404:
+                body = {"version": 0, "quantity": product["stock"], "warehouseCode": "WH-01"}
+                status, answer = call("PATCH", f"/inventory/{code}", body, claims)
+                if status not in (200, 201):
+                    raise SeedError(f"PATCH /inventory/{code} for {tenant}: {status} {json.dumps(answer)[:300]}")
+                writes += 1
+            elif status != 200:
+                raise SeedError(f"GET /inventory/{code} for {tenant}: {status}")
+    return writes
+
+
+def users_for_outputs(users: list[DemoUser]) -> list[dict[str, str]]:
+    return [asdict(user) for user in users]
