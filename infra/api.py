@@ -14,8 +14,9 @@ from constructs import Construct
 from infra import names
 from infra.config import StageConfig
 
-# One JSON object per request. The tenant claim is logged so a request can be traced to a tenant
-# without logging bodies (no data tracing on the stage either).
+# One JSON object per request, no bodies (no data tracing on the stage either). The caller is logged
+# by `sub`; the API function's own log lines carry the tenant (access-log variables document only
+# `claims.<name>`, and `custom:tenant` has a colon in its name).
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -34,7 +35,6 @@ ACCESS_LOG_FIELDS = {
     "errorMessage": "$context.error.message",
     "authorizerError": "$context.authorizer.error",
     "user": "$context.authorizer.claims.sub",
-    "tenant": "$context.authorizer.claims['custom:tenant']",
     "xrayTraceId": "$context.xrayTraceId",
 }
 
