@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from handlers.caller import caller
+from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
 from handlers.schemas import ERRORS, InventoryOut, json_content

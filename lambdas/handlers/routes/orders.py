@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
 from cqrs.data import MAX_PAGE_SIZE
-from handlers.caller import caller
+from handlers.access import caller
 from handlers.idempotency import create_order_once
 from handlers.json_body import json_response
 from handlers.observability import logger, metrics

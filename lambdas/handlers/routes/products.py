@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from cqrs.data import MAX_PAGE_SIZE
-from handlers.caller import caller
+from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
 from handlers.schemas import ERRORS, ProductOut, ProductPage, json_content
