@@ -66,9 +66,10 @@ class Api(Construct):
             rest_api_name=f"{names.stack_name(config.stage)}-api",
             description="Multi-tenant CQRS shop: orders, products, inventory",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            # API Gateway needs an account-level role to write any log, access logs included.
+            # API Gateway needs an account-level role to write any log, access logs included. The
+            # setting is account-wide (other APIs may rely on it), so the role outlives the stack.
             cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
                 tracing_enabled=True,

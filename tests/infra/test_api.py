@@ -144,3 +144,10 @@ def test_prod_logs_errors_only_and_keeps_access_logs(prod: Synthesized) -> None:
     access_logs = prod.json["Resources"][prod.logical_id(prod.stack.api.access_logs)]
     assert access_logs["DeletionPolicy"] == "Retain"
     assert access_logs["Properties"]["RetentionInDays"] == 90
+
+
+def test_account_logging_role_outlives_the_stack(dev: Synthesized) -> None:
+    (account,) = dev.resources("AWS::ApiGateway::Account").values()
+    role = dev.json["Resources"][account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]]
+    assert account["DeletionPolicy"] == "Retain"
+    assert role["DeletionPolicy"] == "Retain"

@@ -73,12 +73,26 @@ def test_environment_points_at_this_stacks_resources(dev: Synthesized, attr: str
 
 
 def test_names_agree_with_the_lambda_settings() -> None:
-    """The functions read the names infra/names.py gives them (cqrs.settings defines its own copies)."""
-    from cqrs import settings
+    """The functions read exactly the variables infra/names.py gives them (the settings modules keep copies)."""
+    from cqrs import settings as core_settings
+    from shop import settings as shop_settings
 
-    read_by_lambdas = {value for key, value in vars(settings).items() if key.endswith("_ENV")}
-    assert read_by_lambdas, "cqrs.settings names no environment variable"
-    assert read_by_lambdas <= set(names.FUNCTION_ENV_VARS)
+    read_by_lambdas = {
+        value
+        for module in (core_settings, shop_settings)
+        for key, value in vars(module).items()
+        if key.endswith("_ENV")
+    }
+    expected = {
+        names.ENV_COMMAND_TABLE,
+        names.ENV_DATA_TABLE,
+        names.ENV_HISTORY_TABLE,
+        names.ENV_SEQUENCES_TABLE,
+        names.ENV_IDEMPOTENCY_TABLE,
+        names.ENV_NOTIFICATION_TOPIC,
+    }
+    assert read_by_lambdas == expected
+    assert expected <= set(names.FUNCTION_ENV_VARS)
 
 
 def _requirements_powertools_version() -> str:
