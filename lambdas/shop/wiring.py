@@ -6,6 +6,7 @@ the environment.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -14,10 +15,15 @@ from cqrs.clock import Clock, utc_now
 from cqrs.dynamo import dynamodb_client
 from cqrs.services import CqrsServices
 from cqrs.settings import Tables, tables
+from cqrs.sync import DataSyncRegistry
+from shop.entities import ORDER_PREFIX
 from shop.inventory import InventoryService
+from shop.notifications import NotificationService
+from shop.order_sync import OrderDataSyncHandler
 from shop.orders import OrderService
 from shop.products import ProductService
 from shop.settings import shop_settings
+from shop.stock import StockService
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class Shop:
     orders: OrderService
     products: ProductService
     inventory: InventoryService
+    stock: StockService
 
 
 def build_shop(client: Any, table_names: Tables, clock: Clock = utc_now) -> Shop:
@@ -36,7 +43,23 @@ def build_shop(client: Any, table_names: Tables, clock: Clock = utc_now) -> Shop
         orders=OrderService(core, products),
         products=products,
         inventory=InventoryService(core, products),
+        stock=StockService(core),
     )
+
+
+def build_notifications(sns: Any, topic_arn: str, idempotency_table: str, client: Any) -> NotificationService:
+    """Notifications to `topic_arn`, de-duplicated on `idempotency_table` through `client`."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=client)
+    return NotificationService(sns, topic_arn, persistence)
+
+
+def build_data_sync(stock: StockService, notifications: NotificationService) -> DataSyncRegistry:
+    """The data-sync handlers by sort-key prefix (the seed's `@DataSyncHandler`s)."""
+    registry = DataSyncRegistry()
+    registry.register(ORDER_PREFIX, OrderDataSyncHandler(stock, notifications))
+    return registry
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +67,28 @@ def shop() -> Shop:
     return build_shop(dynamodb_client(), tables())
 
 
+@lru_cache(maxsize=1)
+def sns_client() -> Any:
+    import boto3  # deferred: the API never publishes
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return boto3.client("sns", region_name=region)
+
+
+@lru_cache(maxsize=1)
+def notifications() -> NotificationService:
+    settings = shop_settings()
+    return build_notifications(
+        sns_client(), settings.notification_topic_arn, settings.idempotency_table, dynamodb_client()
+    )
+
+
+@lru_cache(maxsize=1)
+def data_sync() -> DataSyncRegistry:
+    return build_data_sync(shop().stock, notifications())
+
+
 def reset() -> None:
     """Forget every cached client, setting and service (after the environment changed)."""
-    for cached in (shop, tables, shop_settings, dynamodb_client):
+    for cached in (data_sync, notifications, sns_client, shop, tables, shop_settings, dynamodb_client):
         cached.cache_clear()
