@@ -168,3 +168,14 @@ def test_each_function_has_its_own_role_without_managed_policies(dev: Synthesize
         _function(dev, other)["Properties"]["Role"]["Fn::GetAtt"][0] for other, *_ in FUNCTIONS if other != attr
     }
     assert role_ref not in other_roles
+
+
+def test_stage_config_reads_context_lists_and_defaults() -> None:
+    config = StageConfig.from_context(
+        cdk.App(context={"corsAllowOrigins": "https://a.example, https://b.example", "apiThrottleRateLimit": "7"})
+    )
+    assert config.stage == "dev" and not config.is_prod
+    assert config.cors_allow_origins == ("https://a.example", "https://b.example")
+    assert config.api_throttle_rate_limit == 7
+    assert config.api_throttle_burst_limit == 200
+    assert StageConfig.from_context(cdk.App(context={"stage": "prod"})).is_prod
