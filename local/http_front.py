@@ -42,6 +42,7 @@ log = logging.getLogger("local")
 
 LOOPBACK = "127.0.0.1"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+DRAIN_LIMIT_FACTOR = 4  # bodies up to 4x the limit are read (and dropped) before the 413
 JWKS_REFRESH_S = 30.0
 COGNITO_AUTH = "COGNITO_USER_POOLS"
 _INVOCATION_ARN = re.compile(r"functions/(?P<arn>arn:[^/]+)/invocations")
@@ -490,6 +491,14 @@ class ApiFront:
             return b"".join(chunks)
         length = int(request.headers.get("Content-Length") or 0)
         if length > self.max_body_bytes:
+            if length <= DRAIN_LIMIT_FACTOR * self.max_body_bytes:
+                # Read what the client is sending so that it sees the 413, not a broken pipe.
+                remaining = length
+                while remaining > 0:
+                    chunk = request.rfile.read(min(remaining, 1 << 20))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
             raise _BodyTooLarge
         return request.rfile.read(length) if length > 0 else b""
 

@@ -254,6 +254,7 @@ class ShardState:
     limit: int = 0  # batch size now (smaller while bisecting)
     bisect_until: int | None = None  # sequence number that ends the bisected region
     first_buffered_at: float | None = None
+    last_read: str | None = None  # sequence number of the last record read (finished or buffered)
 
 
 def _seq(record: dict[str, Any]) -> int:
@@ -412,9 +413,14 @@ class StreamPoller:
             return False
         try:
             response = self.streams.get_records(ShardIterator=state.iterator, Limit=GET_RECORDS_LIMIT)
-        except self.streams.exceptions.ExpiredIteratorException:
-            state.buffer.clear()
-            state.iterator = self._iterator(state.shard_id, self._position(state), "TRIM_HORIZON")
+        except (
+            self.streams.exceptions.ExpiredIteratorException,
+            self.streams.exceptions.TrimmedDataAccessException,
+        ):
+            # DynamoDB Local numbers stream records across all tables: an iterator taken on an
+            # empty shard points at a sequence number that may never exist in it and then reads
+            # as "trimmed". A new iterator after the last record read loses and repeats nothing.
+            state.iterator = self._iterator(state.shard_id, state.last_read or self._position(state), "TRIM_HORIZON")
             return False
         records = [lambda_record(raw, self.stream_arn) for raw in response.get("Records") or []]
         state.iterator = response.get("NextShardIterator")
@@ -424,6 +430,7 @@ class StreamPoller:
             if not state.buffer:
                 state.first_buffered_at = time.monotonic()
             state.buffer.extend(records)
+            state.last_read = str(records[-1]["dynamodb"]["SequenceNumber"])
         return bool(records)
 
     def _position(self, state: ShardState) -> str | None:

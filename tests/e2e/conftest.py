@@ -1,0 +1,37 @@
+"""Fixtures for the local runtime's tests: a synthesized template, the runtime as a subprocess."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.names import DEFAULT_STAGE
+from local.template import synthesize
+from tests.e2e.runtime_process import RuntimeProcess
+
+
+@pytest.fixture(scope="session")
+def stack_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stack synthesized once per session into a private directory (never the shared cdk.out)."""
+    return synthesize(tmp_path_factory.mktemp("cdk-out"), DEFAULT_STAGE)
+
+
+@pytest.fixture(scope="session")
+def local_runtime(stack_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RuntimeProcess]:
+    """The whole local system on DynamoDB Local (in memory), shared by the read-only e2e tests."""
+    runtime = RuntimeProcess(
+        state_dir=tmp_path_factory.mktemp("state"), template=stack_template, extra_args=["--in-memory"]
+    )
+    runtime.start()
+    try:
+        yield runtime
+    finally:
+        runtime.stop()
+
+
+@pytest.fixture(scope="session")
+def outputs(local_runtime: RuntimeProcess) -> dict[str, Any]:
+    return local_runtime.outputs
