@@ -102,6 +102,7 @@ class Functions(Construct):
             names.ENV_POWERTOOLS_LOGGER_LOG_EVENT: "false",
             names.ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
             names.ENV_STAGE: config.stage,
+            names.ENV_CORS_ALLOW_ORIGINS: ",".join(config.cors_allow_origins),
         }
 
         self.api = self._function(API)

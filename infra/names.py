@@ -27,6 +27,8 @@ ENV_HISTORY_TABLE = "HISTORY_TABLE_NAME"
 ENV_SEQUENCES_TABLE = "SEQUENCES_TABLE_NAME"
 ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
 ENV_NOTIFICATION_TOPIC = "NOTIFICATION_TOPIC_ARN"
+# Browser origins the API answers with CORS headers (comma-separated), from `corsAllowOrigins`.
+ENV_CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
 
 # Cognito custom attributes (claims arrive as `custom:<name>`).
 TENANT_ATTRIBUTE = "tenant"
@@ -73,6 +75,7 @@ FUNCTION_ENV_VARS = frozenset(
         ENV_POWERTOOLS_LOGGER_LOG_EVENT,
         ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE,
         ENV_STAGE,
+        ENV_CORS_ALLOW_ORIGINS,
     }
 )
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,7 +20,14 @@ from handlers.routes import inventory, orders, products
 OPENAPI_TITLE = "CQRS Shop API"
 OPENAPI_VERSION = "1.0.0"
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+def _cors() -> CORSConfig:
+    """Browser origins from CORS_ALLOW_ORIGINS (the stack's `corsAllowOrigins`); `*` by default."""
+    origins = [o.strip() for o in os.environ.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip()] or ["*"]
+    return CORSConfig(allow_origin=origins[0], extra_origins=origins[1:], allow_headers=["Idempotency-Key"])
+
+
+app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
 app.use([authorize])
 app.include_router(orders.router)
 app.include_router(products.router)

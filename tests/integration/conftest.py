@@ -89,7 +89,8 @@ def call_api(method: str, path: str, body: Any = None, **kwargs: Any) -> ApiResu
     response = handler(api_event(method, path, body, **kwargs), FakeLambdaContext())
     text = response.get("body") or ""
     parsed = json.loads(text, parse_float=Decimal) if text else None
-    return ApiResult(response["statusCode"], parsed, response.get("headers") or {})
+    headers = {k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()}
+    return ApiResult(response["statusCode"], parsed, headers | (response.get("headers") or {}))
 
 
 @pytest.fixture

@@ -40,6 +40,19 @@ def test_every_registered_route_has_a_policy_and_a_case() -> None:
     assert registered - PUBLIC == set(POLICY) == set(ROUTES)
 
 
+def test_api_gateway_declares_exactly_the_handlers_routes_with_the_same_public_ones() -> None:
+    from handlers.api import app
+    from infra.names import API_ROUTES
+
+    def gateway_style(path: str) -> str:
+        return path.replace("<", "{").replace(">", "}")
+
+    registered = {(r.method, gateway_style(r.path)) for r in app._static_routes + app._dynamic_routes}
+    assert {(method, path) for method, path, _ in API_ROUTES} == registered
+    public = {(method, gateway_style(path)) for method, path in PUBLIC}
+    assert {(method, path) for method, path, needs_token in API_ROUTES if not needs_token} == public
+
+
 @pytest.fixture
 def shop_a(api: Callable[..., Any]) -> Callable[..., Any]:
     """shop-a holds PRD-001 with stock and order ORD-000001; shop-b holds nothing."""

@@ -75,3 +75,10 @@ def test_the_openapi_document_describes_every_route(api: Any) -> None:
                           "/inventory/{productCode}"}  # fmt: skip
     assert "Idempotency-Key" in json.dumps(paths["/orders"]["post"]["parameters"], default=str)
     assert "CreateOrderRequest" in json.dumps(document.body["components"], default=str)
+
+
+def test_browser_clients_get_cors_headers(catalogue: Any) -> None:
+    answer = catalogue("GET", "/orders", headers={"Origin": "https://shop.example"})
+    assert answer.status == 200
+    assert answer.headers.get("Access-Control-Allow-Origin") == "*"
+    assert "Idempotency-Key" in answer.headers.get("Access-Control-Allow-Headers", "")
