@@ -64,9 +64,7 @@ def ddb_local_table(ddb_local_client: Any) -> Iterator[Callable[..., str]]:
     """Factory: `ddb_local_table("orders", stream=True)` creates a fresh table, returns its name."""
     created: list[str] = []
 
-    def create(
-        prefix: str = "test", *, stream: bool = True, hash_key: str = "pk", range_key: str | None = "sk"
-    ) -> str:
+    def create(prefix: str = "test", *, stream: bool = True, hash_key: str = "pk", range_key: str | None = "sk") -> str:
         name = f"{prefix}-{uuid.uuid4().hex[:12]}"
         keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
         attributes = [{"AttributeName": hash_key, "AttributeType": "S"}]
