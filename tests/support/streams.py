@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -169,13 +170,15 @@ def build_pump(client: Any, streams_client: Any, command_table: str, data_table:
 
 @dataclass
 class RecordingSns:
-    """A stand-in SNS client that records each publish (thread-safe enough: list.append)."""
+    """A stand-in SNS client that records each publish; safe to share between threads."""
 
     published: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, **params: Any) -> dict[str, Any]:
-        self.published.append(params)
-        return {"MessageId": f"msg-{len(self.published)}"}
+        with self._lock:
+            self.published.append(params)
+            return {"MessageId": f"msg-{len(self.published)}"}
 
     def effects(self) -> list[tuple[str, str, str]]:
         """(type, tenantCode, orderCode) of every message published, in order."""
@@ -190,3 +193,51 @@ class RecordingSns:
                 )
             )
         return out
+
+
+@dataclass
+class LocalShop:
+    """The shop on DynamoDB Local: tables, the real stream handlers, a recording SNS client."""
+
+    client: Any
+    tables: Any
+    idempotency_table: str
+    sns: RecordingSns
+    pump: StreamPump
+
+
+def local_shop(client: Any, streams_client: Any, monkeypatch: Any) -> LocalShop:
+    """Fresh tables on the endpoint `client` talks to; the environment and the data-sync
+    handler's dependencies point at them (notifications go to a `RecordingSns`).
+
+    The caller must already have pointed boto3 at DynamoDB Local (the `ddb_local_env` fixture):
+    the handlers build their own clients from the environment, as in Lambda.
+    """
+    from handlers import data_sync
+    from handlers import idempotency as api_idempotency
+    from shop import wiring
+    from tests.support.tables import create_tables
+
+    tables, idempotency_table = create_tables(client)
+    topic_arn = "arn:aws:sns:us-east-1:123456789012:notifications"
+    for name, value in {
+        "COMMAND_TABLE_NAME": tables.command,
+        "DATA_TABLE_NAME": tables.data,
+        "HISTORY_TABLE_NAME": tables.history,
+        "SEQUENCES_TABLE_NAME": tables.sequences,
+        "IDEMPOTENCY_TABLE_NAME": idempotency_table,
+        "NOTIFICATION_TOPIC_ARN": topic_arn,
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    wiring.reset()
+    api_idempotency.reset()
+
+    sns = RecordingSns()
+    notifications = wiring.build_notifications(sns, topic_arn, idempotency_table, wiring.dynamodb_client())
+    registry = wiring.build_data_sync(wiring.shop().stock, notifications)
+    monkeypatch.setattr(data_sync, "notifications", lambda: notifications)
+    monkeypatch.setattr(data_sync, "data_sync", lambda: registry)
+    pump = build_pump(client, streams_client, tables.command, tables.data)
+    return LocalShop(client, tables, idempotency_table, sns, pump)
