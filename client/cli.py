@@ -1,0 +1,446 @@
+"""`python -m client`: operator commands (tenant, user) and API commands (login, orders, products, inventory).
+
+Every command reads the stack from an outputs file (`--outputs`, default `.local/outputs.json` if
+present, else `outputs.json`), prints JSON on stdout, and on an error prints the message on stderr
+and exits 1 (2 for a usage error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError
+from botocore.exceptions import ClientError as AwsError
+
+from client.api import MAX_PAGES, Json, Page, ShopApi, dumps
+from client.errors import ApiError, ClientError
+from client.outputs import cognito_client, load_stack
+from client.seed import read_catalogue, report, seed_catalogue
+from client.users import UserAdmin, validate_tenant_code
+from infra.names import ROLES
+
+ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled")
+RESTOCK_ATTEMPTS = 3
+Handler = Callable[[argparse.Namespace], Any]
+
+
+class UsageError(ClientError):
+    pass
+
+
+# -- the stack and the session ---------------------------------------------------------------------
+
+
+def _api(args: argparse.Namespace) -> ShopApi:
+    return ShopApi.from_outputs(
+        getattr(args, "outputs", None),
+        stack=getattr(args, "stack", None),
+        cache_dir=getattr(args, "cache_dir", None),
+        timeout=getattr(args, "timeout", 30.0),
+    )
+
+
+def _admin(args: argparse.Namespace) -> UserAdmin:
+    stack = load_stack(getattr(args, "outputs", None), getattr(args, "stack", None))
+    return UserAdmin(cognito_client(stack), stack.user_pool_id)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ClientError(f"cannot read {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise ClientError(f"{path}: not JSON ({error})") from None
+
+
+# -- operator commands -----------------------------------------------------------------------------
+
+
+def tenant_create(args: argparse.Namespace) -> Any:
+    validate_tenant_code(args.code)  # before reading any file: a bad code is refused first
+    user = _admin(args).create_tenant(args.code, args.admin_email, args.password)
+    return {"tenant": args.code, "admin": user.to_json()}
+
+
+def tenant_seed(args: argparse.Namespace) -> Any:
+    validate_tenant_code(args.code)
+    rows = read_catalogue(args.file)
+    api = _api(args)
+    tenant = api.whoami()["tenant"]
+    if tenant != args.code:
+        raise ClientError(f"logged in to tenant {tenant!r}, not {args.code!r}: log in as an admin of {args.code}")
+    outcome = report(seed_catalogue(api, rows))
+    if outcome["failed"]:
+        for result in outcome["results"]:
+            if not result["ok"]:
+                print(f"row {result['row']} ({result['code']}): {result['error']}", file=sys.stderr)
+        _print(outcome)
+        raise ClientError(f"{outcome['failed']} of {outcome['rows']} rows failed")
+    return outcome
+
+
+def user_add(args: argparse.Namespace) -> Any:
+    return _admin(args).add_user(args.email, args.tenant, args.role, args.password).to_json()
+
+
+def user_list(args: argparse.Namespace) -> Any:
+    return [user.to_json() for user in _admin(args).list_users(args.tenant)]
+
+
+def user_disable(args: argparse.Namespace) -> Any:
+    return _admin(args).disable_user(args.email).to_json()
+
+
+def user_enable(args: argparse.Namespace) -> Any:
+    return _admin(args).enable_user(args.email).to_json()
+
+
+# -- session commands ------------------------------------------------------------------------------
+
+
+def login(args: argparse.Namespace) -> Any:
+    api = _api(args)
+    password = args.password if args.password is not None else getpass.getpass(f"Password for {args.username}: ")
+    api.login(args.username, password, args.new_password)
+    return {"loggedIn": True, **api.whoami(), "session": str(api.session.path)}
+
+
+def logout(args: argparse.Namespace) -> Any:
+    return {"loggedOut": _api(args).logout()}
+
+
+def whoami(args: argparse.Namespace) -> Any:
+    return _api(args).whoami()
+
+
+# -- API commands ----------------------------------------------------------------------------------
+
+
+def _all_pages(pages: Any, max_pages: int) -> Page:
+    items: list[Json] = []
+    last: Page = {"items": [], "nextCursor": None}
+    for count, page in enumerate(pages, start=1):
+        items.extend(page["items"])
+        last = page
+        if count >= max_pages and page["nextCursor"]:
+            print(f"stopped after {max_pages} pages (--max-pages): more remain", file=sys.stderr)
+    return {"items": items, "nextCursor": last["nextCursor"]}
+
+
+def _order_lines(specs: list[str]) -> list[Json]:
+    lines = []
+    for spec in specs:
+        code, sep, quantity = spec.rpartition(":")
+        if not sep or not code or not quantity.isdigit():
+            raise UsageError(f"--product {spec!r}: expected CODE:QUANTITY, e.g. PRD-001:2")
+        lines.append({"productCode": code, "quantity": int(quantity)})
+    return lines
+
+
+def orders_create(args: argparse.Namespace) -> Any:
+    if args.file:
+        if args.product:
+            raise UsageError("give either --file or --product, not both")
+        body = _read_json(args.file)
+    else:
+        if not args.product:
+            raise UsageError("give --file BODY.json, or --product CODE:QTY (repeatable) with --customer and an address")
+        missing = [
+            flag
+            for flag, value in (
+                ("--customer", args.customer),
+                ("--street", args.street),
+                ("--city", args.city),
+                ("--postal-code", args.postal_code),
+                ("--country", args.country),
+            )
+            if not value
+        ]
+        if missing:
+            raise UsageError(f"--product needs {', '.join(missing)}")
+        address = {"street": args.street, "city": args.city, "postalCode": args.postal_code, "country": args.country}
+        if args.state:
+            address["state"] = args.state
+        body = {
+            "customerId": args.customer,
+            "items": _order_lines(args.product),
+            "shippingAddress": address,
+            "paymentMethod": args.payment_method,
+        }
+    return _api(args).create_order(body, args.idempotency_key)
+
+
+def orders_list(args: argparse.Namespace) -> Any:
+    api = _api(args)
+    if args.all:
+        return _all_pages(
+            api.iter_orders(status=args.status, limit=args.limit, max_pages=args.max_pages), args.max_pages
+        )
+    return api.list_orders(status=args.status, limit=args.limit, cursor=args.cursor)
+
+
+def orders_get(args: argparse.Namespace) -> Any:
+    return _api(args).get_order(args.code)
+
+
+def orders_status(args: argparse.Namespace) -> Any:
+    return _api(args).update_order_status(args.code, args.status, args.version)
+
+
+_PRODUCT_FLAGS = {
+    "name": "name",
+    "category": "categoryCode",
+    "sku": "sku",
+    "price": "price",
+    "currency": "currency",
+    "description": "description",
+}
+
+
+def _product_fields(args: argparse.Namespace) -> Json:
+    fields: Json = {}
+    if args.file:
+        document = _read_json(args.file)
+        if not isinstance(document, dict):
+            raise UsageError(f"{args.file}: expected a JSON object")
+        fields.update(document)
+    for flag, name in _PRODUCT_FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            fields[name] = value
+    if args.active is not None:
+        fields["isActive"] = args.active
+    return fields
+
+
+def products_create(args: argparse.Namespace) -> Any:
+    body = _product_fields(args)
+    if args.code:
+        body["code"] = args.code
+    return _api(args).create_product(body)
+
+
+def products_list(args: argparse.Namespace) -> Any:
+    api = _api(args)
+    if args.all:
+        return _all_pages(api.iter_products(limit=args.limit, max_pages=args.max_pages), args.max_pages)
+    return api.list_products(limit=args.limit, cursor=args.cursor)
+
+
+def products_get(args: argparse.Namespace) -> Any:
+    return _api(args).get_product(args.code)
+
+
+def products_update(args: argparse.Namespace) -> Any:
+    changes = _product_fields(args)
+    changes.pop("version", None)
+    if not changes:
+        raise UsageError("nothing to update: give --name, --price, ... or --file")
+    return _api(args).update_product(args.code, args.version, changes)
+
+
+def inventory_get(args: argparse.Namespace) -> Any:
+    return _api(args).get_inventory(args.product_code)
+
+
+def inventory_set(args: argparse.Namespace) -> Any:
+    return _api(args).set_inventory(args.product_code, args.quantity, args.version, args.warehouse)
+
+
+def inventory_restock(args: argparse.Namespace) -> Any:
+    """Restock adds to whatever is there, so without --version it may read the version and retry
+    on a conflict (a bounded number of times); with --version it is one optimistic write."""
+    api = _api(args)
+    if args.version is not None:
+        return api.restock_inventory(args.product_code, args.add, args.version, args.warehouse)
+    for attempt in range(RESTOCK_ATTEMPTS):
+        version = int(api.get_inventory(args.product_code)["version"])
+        try:
+            return api.restock_inventory(args.product_code, args.add, version, args.warehouse)
+        except ApiError as error:
+            if error.status != 409 or attempt == RESTOCK_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+# -- the parser ------------------------------------------------------------------------------------
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes, before or after the command name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--outputs",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="the stack's outputs file (default: .local/outputs.json if present, else outputs.json)",
+    )
+    common.add_argument("--stack", default=argparse.SUPPRESS, help="the stack, when the outputs file holds several")
+    common.add_argument(
+        "--cache-dir", type=Path, default=argparse.SUPPRESS, help="where the login session is kept (~/.cache/cqrs-shop)"
+    )
+    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help="HTTP timeout in seconds (30)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="python -m client", description=__doc__, parents=[common])
+    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+
+    def command(sub: Any, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        leaf: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        leaf.set_defaults(handler=handler)
+        return leaf
+
+    def group(name: str, help_text: str) -> Any:
+        return groups.add_parser(name, help=help_text, description=help_text).add_subparsers(
+            dest="command", required=True, metavar="COMMAND"
+        )
+
+    # tenant
+    tenant = group("tenant", "operator: create a tenant (its first admin), seed its catalogue")
+    p = command(tenant, "create", tenant_create, "create a tenant's first admin user")
+    p.add_argument("code", help="tenant code: letters, digits, '.', '_', '-' (at most 64; it never changes)")
+    p.add_argument("--admin-email", required=True)
+    p.add_argument("--password", help="a permanent password (else Cognito e-mails a temporary one)")
+    p = command(
+        tenant, "seed", tenant_seed, "create products and stock from a JSON or CSV file (as the tenant's admin)"
+    )
+    p.add_argument("code")
+    p.add_argument("--file", type=Path, required=True, help="catalogue.json or catalogue.csv")
+
+    # user
+    user = group("user", "operator: add, list, disable and enable users")
+    p = command(user, "add", user_add, "add a user to a tenant")
+    p.add_argument("email")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--password", help="a permanent password (else Cognito e-mails a temporary one)")
+    p = command(user, "list", user_list, "list users (of one tenant)")
+    p.add_argument("--tenant")
+    p = command(user, "disable", user_disable, "disable a user and revoke their refresh tokens")
+    p.add_argument("email")
+    p = command(user, "enable", user_enable, "enable a disabled user")
+    p.add_argument("email")
+
+    # session (top-level commands)
+    p = command(groups, "login", login, "log in (USER_PASSWORD_AUTH) and keep the session")
+    p.add_argument("--username", required=True)
+    p.add_argument("--password", help="prompted for when omitted")
+    p.add_argument("--new-password", help="your own password, when the first sign-in asks for one")
+    command(groups, "logout", logout, "forget the session")
+    command(groups, "whoami", whoami, "the logged-in user, tenant and role")
+
+    # orders
+    orders = group("orders", "create, list, read orders and change their status")
+    p = command(orders, "create", orders_create, "create an order")
+    p.add_argument("--file", type=Path, help="the request body (JSON)")
+    p.add_argument("--product", action="append", metavar="CODE:QTY", help="an order line (repeatable)")
+    p.add_argument("--customer")
+    p.add_argument("--street")
+    p.add_argument("--city")
+    p.add_argument("--postal-code")
+    p.add_argument("--state")
+    p.add_argument("--country", help="ISO 3166-1 alpha-2, e.g. US")
+    p.add_argument("--payment-method", default="credit_card")
+    p.add_argument("--idempotency-key", help="retry-safe creation (a new key is made when omitted)")
+    _list_options(command(orders, "list", orders_list, "list orders")).add_argument("--status", choices=ORDER_STATUSES)
+    p = command(orders, "get", orders_get, "one order")
+    p.add_argument("code")
+    p = command(orders, "status", orders_status, "change an order's status")
+    p.add_argument("code")
+    p.add_argument("status", choices=ORDER_STATUSES)
+    p.add_argument("--version", type=int, help="the version you read (a stale one is refused)")
+
+    # products
+    products = group("products", "create, list, read and update products")
+    p = _product_options(command(products, "create", products_create, "create a product"))
+    p.add_argument("--code")
+    _list_options(command(products, "list", products_list, "list products"))
+    p = command(products, "get", products_get, "one product")
+    p.add_argument("code")
+    p = _product_options(command(products, "update", products_update, "update a product's fields"))
+    p.add_argument("code")
+    p.add_argument("--version", type=int, required=True, help="the version you read")
+
+    # inventory
+    inventory = group("inventory", "read and change stock")
+    p = command(inventory, "get", inventory_get, "a product's stock")
+    p.add_argument("product_code")
+    p = command(inventory, "set", inventory_set, "set the quantity on hand (version 0 creates the record)")
+    p.add_argument("product_code")
+    p.add_argument("--quantity", type=int, required=True)
+    p.add_argument("--version", type=int, required=True, help="the version you read; 0 creates the stock record")
+    p.add_argument("--warehouse")
+    p = command(inventory, "restock", inventory_restock, "add to the quantity on hand")
+    p.add_argument("product_code")
+    p.add_argument("--add", type=int, required=True, help="units received")
+    p.add_argument("--version", type=int, help="the version you read (else read and retried on conflict)")
+    p.add_argument("--warehouse")
+    return parser
+
+
+def _list_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--limit", type=int, help="page size (1-100; the API's default is 20)")
+    parser.add_argument("--cursor", help="continue from a page's nextCursor")
+    parser.add_argument("--all", action="store_true", help="follow nextCursor to the end")
+    parser.add_argument("--max-pages", type=int, default=MAX_PAGES, help=f"the bound on --all ({MAX_PAGES})")
+    return parser
+
+
+def _product_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--file", type=Path, help="the fields as JSON (flags override)")
+    parser.add_argument("--name")
+    parser.add_argument("--category", help="categoryCode")
+    parser.add_argument("--sku")
+    parser.add_argument("--price", type=_decimal)
+    parser.add_argument("--currency", help="ISO 4217, e.g. USD")
+    parser.add_argument("--description")
+    active = parser.add_mutually_exclusive_group()
+    active.add_argument("--active", dest="active", action="store_true", default=None)
+    active.add_argument("--inactive", dest="active", action="store_false")
+    return parser
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _print(value: Any) -> None:
+    print(dumps(value))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # usage errors and --help: a code, not an exception, for callers of main()
+        return int(exit_.code or 0)
+    try:
+        _print(args.handler(args))
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ClientError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except AwsError as error:  # Cognito refused an operator call (permissions, unknown pool, ...)
+        details = error.response.get("Error", {})
+        print(f"error: {details.get('Code', 'AWS')}: {details.get('Message', error)}", file=sys.stderr)
+        return 1
+    except BotoCoreError as error:  # no credentials, endpoint unreachable, ...
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
