@@ -90,6 +90,11 @@ def test_every_record_replayed_three_times_changes_nothing(local: LocalShop) -> 
     d = place(app, {"PRD-002": 1})
     move(app, d, "cancelled")
     local.pump.drain()
+    # E: reserved and confirmed, still open (its replays must not reserve again)
+    e = place(app, {"PRD-001": 1, "PRD-002": 1})
+    local.pump.drain()
+    move(app, e, "confirmed")
+    local.pump.drain()
 
     def level(code: str) -> tuple[int, int]:
         item = app.inventory.get_stock(code, CTX)
@@ -98,8 +103,8 @@ def test_every_record_replayed_three_times_changes_nothing(local: LocalShop) -> 
     def inventory_status(code: str) -> str:
         return str(app.orders.get_order(code, CTX).attributes["inventoryStatus"])
 
-    assert level("PRD-001") == (8, 0) and level("PRD-002") == (4, 0)
-    assert [inventory_status(x) for x in (a, b, c, d)] == ["deducted", "released", "failed", "skipped"]
+    assert level("PRD-001") == (8, 1) and level("PRD-002") == (4, 1)
+    assert [inventory_status(x) for x in (a, b, c, d, e)] == ["deducted", "released", "failed", "skipped", "reserved"]
     expected = Counter(
         {
             ("order_confirmation", "shop-a", a): 1,
@@ -111,6 +116,7 @@ def test_every_record_replayed_three_times_changes_nothing(local: LocalShop) -> 
             ("order_confirmation", "shop-a", c): 1,
             ("cancellation_notice", "shop-a", c): 1,
             ("cancellation_notice", "shop-a", d): 1,
+            ("order_confirmation", "shop-a", e): 1,
         }
     )
     assert Counter(local.sns.effects()) == expected
