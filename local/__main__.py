@@ -40,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, bool]:
     parser.add_argument(
         "--handler-log-level", default="WARNING", help="POWERTOOLS_LOG_LEVEL for the handlers (WARNING)"
     )
+    parser.add_argument(
+        "--max-batching-window",
+        type=float,
+        metavar="SECONDS",
+        help="cap every event source's batching window (default: the template's, as deployed)",
+    )
     parser.add_argument("--verbose", action="store_true", help="debug logs of the runtime itself")
     args = parser.parse_args(argv)
     return Options(
@@ -53,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, bool]:
         seed=not args.no_demo,
         aws_port=args.aws_port,
         handler_log_level=args.handler_log_level.upper(),
+        max_batching_window_s=args.max_batching_window,
     ), args.verbose
 
 

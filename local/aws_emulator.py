@@ -60,6 +60,8 @@ class AwsEmulator:
         )
 
         class QuietHandler(MotoRequestHandler):
+            disable_nagle_algorithm = True  # see http_front: no 40 ms Nagle/delayed-ACK stalls
+
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 pass  # one line per function invocation is the runtime's log, not one per AWS call
 

@@ -29,6 +29,7 @@ the last finished record: nothing is replayed that had finished and nothing is s
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 import os
@@ -639,13 +640,19 @@ def build_pollers(
     clients: dict[str, Any],
     checkpoint_dir: Path | None,
     poll_interval_s: float = POLL_INTERVAL_S,
+    max_window_s: float | None = None,
 ) -> list[StreamPoller]:
-    """One poller per enabled mapping whose source is a local table stream and target a local function."""
+    """One poller per enabled mapping whose source is a local table stream and target a local function.
+
+    `max_window_s` caps every mapping's batching window (a local speed-up; None keeps the template's).
+    """
     pollers = []
     for resource in mappings:
         config = MappingConfig.from_resource(resource, resolver)
         if not config.enabled:
             continue
+        if max_window_s is not None and config.window_s > max_window_s:
+            config = dataclasses.replace(config, window_s=max_window_s)
         stream_arn = str(resolver.resolve(resource.properties["EventSourceArn"]))
         table_name = tables_by_stream.get(stream_arn)
         if table_name is None:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,37 +90,60 @@ def _table_spec(resource: Resource, name: str) -> tuple[dict[str, Any], str | No
     return spec, ttl_attribute
 
 
-def provision_tables(template: Template, resolver: Resolver, ddb: Any) -> Provisioned:
-    out = Provisioned()
+def table_name(template: Template, resolver: Resolver, resource: Resource) -> str:
+    return str(resolver.resolve(resource.properties.get("TableName")) or template.local_name(resource.logical_id))
+
+
+def record_table_names(template: Template, resolver: Resolver) -> None:
+    """Record the tables' names before they exist: they are stable, and the functions' environments
+    can be resolved (and the handlers imported) while DynamoDB Local is still booting."""
     for resource in template.of_type(*TABLE_TYPES):
-        name = resolver.resolve(resource.properties.get("TableName")) or template.local_name(resource.logical_id)
-        spec, ttl_attribute = _table_spec(resource, name)
-        try:
-            description = ddb.describe_table(TableName=name)["Table"]
-        except ddb.exceptions.ResourceNotFoundException:
-            description = ddb.create_table(**spec)["TableDescription"]
-            out.created_tables.append(name)
-            if ttl_attribute:
-                with contextlib.suppress(Exception):
-                    ddb.update_time_to_live(
-                        TableName=name,
-                        TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
-                    )
-        if "StreamSpecification" in spec and not description.get("LatestStreamArn"):
-            # A table from an older template without a stream: turn it on rather than fail.
-            description = ddb.update_table(TableName=name, StreamSpecification=spec["StreamSpecification"])[
-                "TableDescription"
-            ]
-        description = _wait_active(ddb, name, description)
-        values = {
-            "Ref": name,
-            "Arn": description.get("TableArn") or f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}",
-        }
-        if description.get("LatestStreamArn"):
-            values["StreamArn"] = description["LatestStreamArn"]
+        name = table_name(template, resolver, resource)
+        resolver.record(resource.logical_id, Ref=name, Arn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}")
+
+
+def provision_tables(template: Template, resolver: Resolver, ddb: Any, out: Provisioned | None = None) -> Provisioned:
+    """Create the tables that are missing (in parallel), and record names, ARNs and stream ARNs."""
+    out = out or Provisioned()
+    resources = template.of_type(*TABLE_TYPES)
+    with ThreadPoolExecutor(max_workers=max(1, len(resources))) as pool:
+        results = list(pool.map(lambda resource: _ensure_table(template, resolver, ddb, resource), resources))
+    for resource, (values, created) in zip(resources, results, strict=True):
         resolver.record(resource.logical_id, **values)
         out.tables[resource.logical_id] = values
+        if created:
+            out.created_tables.append(values["Ref"])
     return out
+
+
+def _ensure_table(template: Template, resolver: Resolver, ddb: Any, resource: Resource) -> tuple[dict[str, Any], bool]:
+    name = table_name(template, resolver, resource)
+    spec, ttl_attribute = _table_spec(resource, name)
+    created = False
+    try:
+        description = ddb.describe_table(TableName=name)["Table"]
+    except ddb.exceptions.ResourceNotFoundException:
+        description = ddb.create_table(**spec)["TableDescription"]
+        created = True
+        if ttl_attribute:
+            with contextlib.suppress(Exception):
+                ddb.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
+                )
+    if "StreamSpecification" in spec and not description.get("LatestStreamArn"):
+        # A table from an older template without a stream: turn it on rather than fail.
+        description = ddb.update_table(TableName=name, StreamSpecification=spec["StreamSpecification"])[
+            "TableDescription"
+        ]
+    description = _wait_active(ddb, name, description)
+    values = {
+        "Ref": name,
+        "Arn": description.get("TableArn") or f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}",
+    }
+    if description.get("LatestStreamArn"):
+        values["StreamArn"] = description["LatestStreamArn"]
+    return values, created
 
 
 def _wait_active(ddb: Any, name: str, description: dict[str, Any]) -> dict[str, Any]:

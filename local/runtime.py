@@ -35,6 +35,7 @@ from local.provision import (
     provision_messaging,
     provision_tables,
     record_functions_and_rest,
+    record_table_names,
 )
 from local.template import PROJECT_ROOT, REGION, Resolver, Template, ensure_template
 
@@ -61,6 +62,7 @@ class Options:
     aws_port: int = 0  # moto's server; 0 = a free port
     handler_log_level: str = "WARNING"
     poll_interval_s: float = POLL_INTERVAL_S
+    max_batching_window_s: float | None = None  # cap on the mappings' windows (None: the template's)
 
 
 class StateLock:
@@ -149,37 +151,38 @@ class LocalRuntime:
         step = self._mark("aws_emulator", step)
 
         if engine == "local":
-            assert self.ddb_local is not None
-            self.dynamodb_endpoint = self.ddb_local.wait_until_ready()
+            assert self.ddb_local is not None and self.ddb_local.port is not None
+            ddb_endpoint = f"http://127.0.0.1:{self.ddb_local.port}"
         elif engine == "moto":
-            self.dynamodb_endpoint = aws_endpoint
+            ddb_endpoint = aws_endpoint
         else:
-            self.dynamodb_endpoint = engine
+            ddb_endpoint = engine
         self.dynamodb_engine = engine if engine in ("local", "moto") else "external"
-        step = self._mark("dynamodb", step)
-
         clients = {
-            "dynamodb": client("dynamodb", self.dynamodb_endpoint),
-            "dynamodbstreams": client("dynamodbstreams", self.dynamodb_endpoint),
+            "dynamodb": client("dynamodb", ddb_endpoint),
+            "dynamodbstreams": client("dynamodbstreams", ddb_endpoint),
             "cognito-idp": client("cognito-idp", aws_endpoint),
             "sns": client("sns", aws_endpoint),
             "sqs": client("sqs", aws_endpoint),
         }
         resolver = Resolver(template)
-        provisioned = provision_tables(template, resolver, clients["dynamodb"])
+        provisioned = Provisioned()
+        record_table_names(template, resolver)
         provision_cognito(template, resolver, clients["cognito-idp"], provisioned)
         provision_messaging(template, resolver, clients["sns"], clients["sqs"], provisioned)
         record_functions_and_rest(template, resolver)
-        step = self._mark("provision", step)
+        step = self._mark("provision_aws", step)
 
+        # The handlers are imported while DynamoDB Local may still be booting: their environment
+        # only needs the tables' names, which are stable.
         base_env = {
             "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ENDPOINT_URL": aws_endpoint,
-            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
-            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.dynamodb_endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": ddb_endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": ddb_endpoint,
         }
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
@@ -190,6 +193,21 @@ class LocalRuntime:
         }
         self.functions = load_functions(template, resolver, base_env, overrides)
         step = self._mark("import_handlers", step)
+
+        if engine == "local":
+            assert self.ddb_local is not None
+            self.dynamodb_endpoint = self.ddb_local.wait_until_ready()
+            if self.dynamodb_endpoint != ddb_endpoint:  # it lost a port race and was relaunched
+                for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS"):
+                    os.environ[name] = self.dynamodb_endpoint
+                clients["dynamodb"] = client("dynamodb", self.dynamodb_endpoint)
+                clients["dynamodbstreams"] = client("dynamodbstreams", self.dynamodb_endpoint)
+        else:
+            self.dynamodb_endpoint = ddb_endpoint
+        step = self._mark("dynamodb", step)
+
+        provision_tables(template, resolver, clients["dynamodb"], provisioned)
+        step = self._mark("provision_tables", step)
 
         tables_by_stream = {
             values["StreamArn"]: values["Ref"] for values in provisioned.tables.values() if "StreamArn" in values
@@ -204,6 +222,7 @@ class LocalRuntime:
             clients=clients,
             checkpoint_dir=(self.state_dir / "checkpoints") if persistent else None,
             poll_interval_s=options.poll_interval_s,
+            max_window_s=options.max_batching_window_s,
         )
         for poller in self.pollers:
             poller.start()
