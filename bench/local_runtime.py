@@ -204,7 +204,8 @@ def run(quick: bool = False) -> list[Figure]:
         runtime, restart_ready = start_runtime(template, state, [])
         memory_ready = rss_kb(runtime.process.pid) if runtime.process else 0
         say(
-            f"ready: first start {first_ready:.1f} s, restart {restart_ready:.1f} s (load average {os.getloadavg()[0]:.1f})"
+            f"ready: first start {first_ready:.1f} s, restart {restart_ready:.1f} s "
+            f"(load average {os.getloadavg()[0]:.1f})"
         )
         figures.append(
             Figure("local runtime", "make run -> ready (warm install, first start)", f"{first_ready:.1f} s", "< 20 s")
@@ -264,7 +265,8 @@ def run(quick: bool = False) -> list[Figure]:
         load_rows,
     )
     say(
-        f"resident memory of the whole local system: {memory_ready / 1024:.0f} MB after ready, {peak_memory / 1024:.0f} MB peak under load"
+        f"resident memory of the whole local system: {memory_ready / 1024:.0f} MB after ready, "
+        f"{peak_memory / 1024:.0f} MB peak under load"
     )
     figures.append(
         Figure("local runtime", "resident memory (runtime + JVM), peak under load", f"{peak_memory / 1024:.0f} MB")
