@@ -67,7 +67,9 @@ class AwsEmulator:
 
         app = SerializedApp(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(LOOPBACK, self.requested_port, app, threaded=True, request_handler=QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="aws-emulator", daemon=True
+        )
         self._thread.start()
         return self.endpoint
 

@@ -444,7 +444,9 @@ class ApiFront:
         return f"http://{LOOPBACK}:{self.port}/"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.server.serve_forever, name="api-front", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="api-front", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -524,7 +526,11 @@ class ApiFront:
             close = True
             response = self._gateway(413, "Request Too Long")
         else:
-            response = self._respond(request, method, path, split.query, body)
+            try:
+                response = self._respond(request, method, path, split.query, body)
+            except Exception as error:  # a fault of the emulator itself, never the function's
+                log.exception("front: %s %s failed: %s", method, path, error)
+                response = self._gateway(500, "Internal server error")
         self._write(request, method, response, close)
         if self.on_request:
             self.on_request(method, path, response.status, (time.perf_counter() - started) * 1000)

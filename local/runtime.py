@@ -43,6 +43,7 @@ log = logging.getLogger("local")
 
 OUTPUTS_FILE = "outputs.json"
 LOCK_FILE = "runtime.lock"
+STOP_BUDGET_S = 4.0  # Ctrl-C / SIGTERM: everything down, the JVM included, within 5 s
 
 
 class AlreadyRunning(RuntimeError):
@@ -303,8 +304,9 @@ class LocalRuntime:
             audiences=audiences,
         )
 
-    def stop(self) -> None:
-        """Stop everything, the JVM included; safe to call at any point of `start`."""
+    def stop(self, budget_s: float = STOP_BUDGET_S) -> None:
+        """Stop everything, the JVM included, within about `budget_s`; safe at any point of `start`."""
+        deadline = time.monotonic() + budget_s
         for poller in self.pollers:
             poller.stop_event.set()
         if self.front is not None:
@@ -313,10 +315,12 @@ class LocalRuntime:
             finally:
                 self.front = None
         for poller in self.pollers:
-            poller.stop(timeout=2.0)
+            # A batch in flight is left to finish within the budget; it is not checkpointed
+            # otherwise and is delivered again after a restart (at least once, as Lambda).
+            poller.stop(timeout=max(0.1, deadline - time.monotonic() - 1.5))
         self.pollers = []
         if self.ddb_local is not None:
-            self.ddb_local.stop()
+            self.ddb_local.stop(timeout=max(0.5, min(2.0, deadline - time.monotonic() - 0.5)))
             self.ddb_local = None
         if self.aws is not None:
             self.aws.stop()

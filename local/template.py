@@ -12,7 +12,6 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -303,7 +302,3 @@ class Resolver:
             if value is not None:
                 env[name] = value if isinstance(value, str) else json.dumps(value)
         return env
-
-
-def physical_names(values: Iterable[Any]) -> list[str]:
-    return [str(value) for value in values if value is not None]

@@ -433,3 +433,98 @@ def test_outputs_are_written_whole_and_read_back(tmp_path: Path) -> None:
     write_atomically(path, {"Stack-dev": {"ApiUrl": "http://127.0.0.1:3000/"}})
     assert read_outputs(path) == {"ApiUrl": "http://127.0.0.1:3000/"}
     assert [p.name for p in tmp_path.iterdir()] == ["outputs.json"]
+
+
+# -- shards: parents before children, new shards picked up ---------------------------------------
+
+
+class FakeStreams:
+    """A DynamoDB Streams stand-in: shards with records; a shard is closed when `closed` says so."""
+
+    class exceptions:  # noqa: N801 - mirrors boto3's client.exceptions
+        class ExpiredIteratorException(Exception):
+            pass
+
+        class TrimmedDataAccessException(Exception):
+            pass
+
+    def __init__(self) -> None:
+        self.shards: list[dict[str, Any]] = []
+        self.records: dict[str, list[dict[str, Any]]] = {}
+        self.closed: set[str] = set()
+
+    def add_shard(self, shard_id: str, parent: str | None, keys: list[str], first_seq: int) -> None:
+        shard: dict[str, Any] = {"ShardId": shard_id}
+        if parent:
+            shard["ParentShardId"] = parent
+        self.shards.append(shard)
+        self.records[shard_id] = [
+            {
+                "eventID": key,
+                "eventName": "INSERT",
+                "dynamodb": {"Keys": {"pk": {"S": key}}, "SequenceNumber": str(first_seq + i)},
+            }
+            for i, key in enumerate(keys)
+        ]
+
+    def describe_stream(self, **kwargs: Any) -> dict[str, Any]:
+        return {"StreamDescription": {"Shards": list(self.shards)}}
+
+    def get_shard_iterator(
+        self, *, ShardId: str, ShardIteratorType: str, SequenceNumber: str | None = None, **_: Any
+    ) -> dict[str, Any]:  # noqa: N803
+        position = 0
+        if ShardIteratorType == "AFTER_SEQUENCE_NUMBER":
+            sequences = [r["dynamodb"]["SequenceNumber"] for r in self.records[ShardId]]
+            position = sequences.index(str(SequenceNumber)) + 1
+        return {"ShardIterator": f"{ShardId}|{position}"}
+
+    def get_records(self, *, ShardIterator: str, Limit: int) -> dict[str, Any]:  # noqa: N803
+        shard_id, position = ShardIterator.split("|")
+        records = self.records[shard_id][int(position) : int(position) + Limit]
+        end = int(position) + len(records)
+        done = shard_id in self.closed and end >= len(self.records[shard_id])
+        return {"Records": records, "NextShardIterator": None if done else f"{shard_id}|{end}"}
+
+
+def test_a_child_shard_waits_for_its_parent_and_new_shards_are_picked_up(tmp_path: Path) -> None:
+    from local.pollers import MappingConfig, StreamPoller
+
+    streams = FakeStreams()
+    streams.add_shard("parent", None, ["p1", "p2"], 1)
+    streams.add_shard("child", "parent", ["c1"], 10)  # listed before its parent is finished
+    seen: list[str] = []
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        seen.extend(r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"])
+        return {}
+
+    poller = StreamPoller(
+        MappingConfig("M", batch_size=10),
+        fake_function(handler),
+        table_name="t",
+        ddb=None,
+        streams=streams,
+        sqs=None,
+        sns=None,
+        checkpoints=Checkpoints(tmp_path / "m.json"),
+    )
+    poller.stream_arn = "arn:s"
+    poller.checkpoints.for_stream("arn:s")
+    poller.refresh_shards()
+
+    for _ in range(3):
+        poller.poll_once()
+    assert seen == ["p1", "p2"]  # the parent is still open: its child waits
+
+    streams.closed.add("parent")
+    for _ in range(3):
+        poller.poll_once()
+    assert seen == ["p1", "p2", "c1"]
+    assert json.loads((tmp_path / "m.json").read_text())["shards"] == {"parent": CLOSED, "child": "10"}
+
+    streams.add_shard("later", None, ["n1"], 20)  # a shard that appears while polling
+    poller.refresh_shards()
+    for _ in range(3):
+        poller.poll_once()
+    assert seen[-1] == "n1"
