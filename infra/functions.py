@@ -113,7 +113,8 @@ class Functions(Construct):
         allow(self.api, tables.idempotency, *IDEMPOTENCY)
 
         self.projector = self._function(PROJECTOR)
-        allow(self.projector, tables.data, "dynamodb:PutItem")
+        # GetItem: a command the API already projected costs one small read, not two writes.
+        allow(self.projector, tables.data, "dynamodb:GetItem", "dynamodb:PutItem")
         allow(self.projector, tables.history, "dynamodb:PutItem")
         self.projector_dlq = self._dead_letter_queue("ProjectorFailures")
         self._subscribe(self.projector, tables.command, self.projector_dlq)

@@ -18,6 +18,8 @@ from shop.money import order_totals
 from shop.products import ProductService
 from shop.status import InventoryStatus, OrderStatus, validate_transition
 
+# Status changes without a version retry this often when they lose a race.
+_UNVERSIONED_ATTEMPTS = 3
 # Timestamps stamped when an order enters a status.
 _STAMPS = {
     OrderStatus.SHIPPED: "shippedAt",
@@ -116,8 +118,23 @@ class OrderService:
         return self._core.data.list_items_by_pk(ctx.pk, ORDER_PREFIX, limit=limit, cursor=cursor, filter=order_filter)
 
     def update_status(self, code: str, request: UpdateStatusRequest, ctx: UserContext) -> Item:
-        """Move an order along the lifecycle; a stale `version` is a conflict, checked first."""
-        current = self.get_order(code, ctx)
+        """Move an order along the lifecycle.
+
+        With a `version`, a stale one is a conflict (checked first). Without one the caller asks
+        for the move on whatever is current, so a lost race with the system's own writes (the
+        data-sync handler records reservations on the order) is re-read and retried, a few times.
+        """
+        attempts = 1 if request.version is not None else _UNVERSIONED_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            current = self.get_order(code, ctx)
+            try:
+                return self._change_status(current, request, ctx)
+            except VersionMismatchError:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _change_status(self, current: Item, request: UpdateStatusRequest, ctx: UserContext) -> Item:
         if request.version is not None and request.version != current.version:
             raise VersionMismatchError(current.pk, current.sk, request.version, current.version)
         status = OrderStatus(current.attributes["status"])

@@ -96,12 +96,12 @@ def test_api_grants_are_exactly_what_the_request_path_uses(dev: Synthesized, ids
     assert grants_of(dev, api) == expected
 
 
-def test_projector_grants_are_exactly_its_stream_and_two_puts(dev: Synthesized, ids: Ids) -> None:
+def test_projector_grants_are_exactly_its_stream_a_read_and_two_puts(dev: Synthesized, ids: Ids) -> None:
     projector = dev.stack.functions.projector
     expected = (
         on(ids.command_stream, *STREAM_READ)
         | on("*", "dynamodb:ListStreams", *XRAY)
-        | on(ids.data, "dynamodb:PutItem")
+        | on(ids.data, "dynamodb:GetItem", "dynamodb:PutItem")
         | on(ids.history, "dynamodb:PutItem")
         | on(ids.projector_dlq, *DLQ_SEND)
         | on(ids.logs(dev, projector), *LOGS)

@@ -175,3 +175,30 @@ def test_body_cannot_choose_the_tenant_or_the_totals(catalogue: Any, aws: AwsEnv
     assert smuggled.status == 422
     assert {e["field"] for e in smuggled.body["errors"]} == {"tenantCode", "total"}
     assert json.dumps(aws.client.scan(TableName=aws.tables.data)).count("ORDER#") == 0
+
+
+def test_a_status_change_without_version_survives_a_concurrent_system_write(catalogue: Any, monkeypatch: Any) -> None:
+    from cqrs.context import UserContext
+    from shop.wiring import shop
+
+    order = catalogue("POST", "/orders", SEED_ORDER).body
+    commands = shop().core.commands
+    publish = commands.publish
+    interleaved: list[int] = []
+
+    def publish_after_a_system_write(command: Any, ctx: Any, **kwargs: Any) -> Any:
+        if ctx.user_id == "user-1" and not interleaved:
+            # The data-sync handler records the reservation between the API's read and its write.
+            system = UserContext.system("shop-a", "data-sync")
+            patch = {"inventoryStatus": "reserved"}
+            interleaved.append(commands.publish_partial_update(order["pk"], order["sk"], 1, patch, system).version)
+        return publish(command, ctx, **kwargs)
+
+    monkeypatch.setattr(commands, "publish", publish_after_a_system_write)
+    moved = catalogue("PATCH", f"/orders/{order['code']}/status", {"status": "confirmed"})
+
+    assert moved.status == 200, moved.body
+    assert interleaved == [2] and moved.body["version"] == 3
+    assert moved.body["attributes"]["inventoryStatus"] == "reserved"  # the system's write is kept
+    stale = catalogue("PATCH", f"/orders/{order['code']}/status", {"status": "processing", "version": 2})
+    assert stale.status == 409
