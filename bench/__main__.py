@@ -80,10 +80,13 @@ noisier and slower than on an idle machine; request counts and the checks are ex
   (see that module's docstring for how the seed's calls are replayed and units computed).
 - **GET /orders, sequence** (`bench/list_scale.py`, DynamoDB Local in memory on loopback,
   stopped at the end): the in-process handler over a tenant of 100, 1,000 and 10,000 orders
-  loaded with `BatchWriteItem` (clones of an order the API wrote); then 8 threads creating
-  orders. Threads share Powertools' per-process state (the resolver's current event, the metric
-  set; metrics are off for that phase): harmless here because every request is the same, but
-  Lambda never runs two requests at once in one process.
+  loaded with `BatchWriteItem` (clones of an order the API wrote); then 8 clients creating
+  orders, each run in a fresh tenant: 8 threads in one process, then 8 spawned processes. Threads
+  share Powertools' per-process state (the resolver's `context`, which each request clears at its
+  end, and the metric set, off for that phase), so a thread can lose its route or user and get a
+  500 before any write: a harness failure, counted and shown; Lambda never runs two requests at
+  once in one process. The 8 processes (like 8 execution environments) are the clean check;
+  their orders/s runs from the first request to the last, start-up left out.
 
 Not measured yet: orders/s at 1 and 8 clients and create -> reserved latency through the local
 runtime over HTTP (issue 8).

@@ -172,7 +172,7 @@ def run(quick: bool = False) -> list[Figure]:
             Figure(
                 "cold start",
                 f"import {subject.module} (CPU ms)",
-                f"{ms(total.cpu)} (floor {ms(floor.cpu)}, +{ms(added_cpu)})",
+                f"{ms(total.cpu)} (floor {ms(floor.cpu)}, {'+' if added_cpu >= 0 else ''}{ms(added_cpu)})",
                 f"+50 ms: {verdict}",
             )
         )
