@@ -15,7 +15,7 @@ later projection, bought for read-your-writes without a session table or a merge
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -87,15 +87,7 @@ class CommandService:
         current = self._data.get_item(pk, sk)
         if current is None:
             raise NotFoundError(f"{sk} not found")
-        command = Command(
-            pk=pk,
-            sk=sk,
-            code=current.code,
-            name=current.name if name is None else name,
-            tenant_code=current.tenant_code,
-            attributes={**current.attributes, **attributes},
-            version=version,
-        )
+        command = replace(Command.updating(current, {**current.attributes, **attributes}, name=name), version=version)
         return self.publish(command, ctx, current=current, source=source)
 
     def publish_many(

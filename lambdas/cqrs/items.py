@@ -35,6 +35,19 @@ class Command:
     def id(self) -> str:
         return f"{self.pk}{KEY_SEPARATOR}{self.sk}"
 
+    @classmethod
+    def updating(cls, current: Item, attributes: Mapping[str, Any], *, name: str | None = None) -> Command:
+        """The command that makes `current` hold `attributes`, based on the version it was read at."""
+        return cls(
+            pk=current.pk,
+            sk=current.sk,
+            code=current.code,
+            name=current.name if name is None else name,
+            tenant_code=current.tenant_code,
+            attributes=attributes,
+            version=current.version,
+        )
+
 
 @dataclass(frozen=True)
 class Item:

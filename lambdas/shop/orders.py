@@ -142,13 +142,5 @@ class OrderService:
         attributes = {**current.attributes, "status": request.status.value}
         if stamp := _STAMPS.get(request.status):
             attributes[stamp] = iso_timestamp(self._core.clock())
-        command = Command(
-            pk=current.pk,
-            sk=current.sk,
-            code=current.code,
-            name=current.name,
-            tenant_code=current.tenant_code,
-            attributes=attributes,
-            version=current.version,
-        )
+        command = Command.updating(current, attributes)
         return self._core.commands.publish(command, ctx, current=current, source="PATCH /orders/status")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from cqrs.context import UserContext
@@ -38,15 +39,7 @@ class ProductService:
         name = changes.pop("name", current.name)
         merged = {**current.attributes, **changes}
         _check_price_precision(merged["price"], merged["currency"], "price")
-        command = Command(
-            pk=ctx.pk,
-            sk=current.sk,
-            code=current.code,
-            name=name,
-            tenant_code=ctx.tenant_code,
-            attributes=merged,
-            version=request.version,
-        )
+        command = replace(Command.updating(current, merged, name=name), version=request.version)
         return self._core.commands.publish(command, ctx, current=current, source="PATCH /products")
 
     def get_product(self, code: str, ctx: UserContext) -> Item:

@@ -314,7 +314,7 @@ class StockService:
                     "quantity": line.quantity,
                 },
             }
-            commands.append(_command(current, attributes))
+            commands.append(Command.updating(current, attributes))
             currents[(current.pk, current.sk)] = current
 
         order_attributes = {**order.attributes, "inventoryStatus": outcome.outcome.value}
@@ -323,20 +323,8 @@ class StockService:
                 "reason": shortage_reason(outcome.shortages),
                 "lines": [s.to_dict() for s in outcome.shortages],
             }
-        commands.append(_command(order, order_attributes))
+        commands.append(Command.updating(order, order_attributes))
         currents[(order.pk, order.sk)] = order
 
         stored = self._core.commands.publish_many(commands, ctx, currents=currents, source=SOURCE)
         return Settlement(stored[-1], step, outcome.shortages, attempts, outcome.clamped)
-
-
-def _command(current: Item, attributes: Mapping[str, Any]) -> Command:
-    return Command(
-        pk=current.pk,
-        sk=current.sk,
-        code=current.code,
-        name=current.name,
-        tenant_code=current.tenant_code,
-        attributes=attributes,
-        version=current.version,
-    )
