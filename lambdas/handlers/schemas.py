@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from shop.status import InventoryStatus, OrderStatus
+
+# Money leaves as a JSON number with its exact digits (see json_body), never as a string: pydantic
+# would document a Decimal as a string in a response schema.
+Money = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 
 
 class _Out(BaseModel):
@@ -40,7 +44,7 @@ class OrderLineOut(_Out):
     productCode: str
     name: str
     quantity: int
-    price: Decimal
+    price: Money
 
 
 class OrderAttributesOut(_Out):
@@ -49,9 +53,9 @@ class OrderAttributesOut(_Out):
     shippingAddress: dict[str, str]
     paymentMethod: str
     currency: str
-    subtotal: Decimal
-    tax: Decimal
-    total: Decimal
+    subtotal: Money
+    tax: Money
+    total: Money
     status: OrderStatus
     inventoryStatus: InventoryStatus
     placedAt: str
@@ -67,7 +71,7 @@ class OrderOut(ItemOut):
 class ProductAttributesOut(_Out):
     categoryCode: str
     sku: str
-    price: Decimal
+    price: Money
     currency: str
     description: str
     images: list[str]

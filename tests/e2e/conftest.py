@@ -12,11 +12,21 @@ from infra.names import DEFAULT_STAGE
 from local.template import synthesize
 from tests.e2e.runtime_process import RuntimeProcess
 
+_TEMPLATES: dict[Path, Path] = {}
+
+
+def session_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stack synthesized once per session into a private directory (never the shared cdk.out);
+    shared with tests/proof, which imports this (a synthesis costs 8-40 s here)."""
+    base = tmp_path_factory.getbasetemp()
+    if base not in _TEMPLATES:
+        _TEMPLATES[base] = synthesize(tmp_path_factory.mktemp("cdk-out"), DEFAULT_STAGE)
+    return _TEMPLATES[base]
+
 
 @pytest.fixture(scope="session")
 def stack_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The stack synthesized once per session into a private directory (never the shared cdk.out)."""
-    return synthesize(tmp_path_factory.mktemp("cdk-out"), DEFAULT_STAGE)
+    return session_template(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,153 @@
+"""Fuzz: schemathesis against the running local API's own OpenAPI document, with a valid token:
+no 5xx, and every response conforms to the documented response models. Bounded: at most
+`MAX_EXAMPLES` per operation, and the whole fuzz run stops sending after `TIME_BOX_S`."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.proof.ledger import LEDGER, RecordingApi, multi_line_order, new_product
+
+pytestmark = pytest.mark.e2e
+
+TENANT = "proof-fuzz"  # its own tenant: what the fuzzer creates stays out of the other tests' way
+MAX_EXAMPLES = 30
+TIME_BOX_S = 75.0
+MIN_SENT_PER_OPERATION = 5  # the time box must not silently turn the fuzz into nothing
+REQUEST_TIMEOUT_S = 15.0
+CHECKS = [not_a_server_error, response_schema_conformance]
+
+
+@pytest.fixture(scope="module")
+def fuzz_api(api_as: Callable[[str, str], RecordingApi]) -> RecordingApi:
+    return api_as(TENANT, "admin")
+
+
+@pytest.fixture(scope="module")
+def fuzz_schema(fuzz_api: RecordingApi) -> Any:
+    status, document = fuzz_api.get("/openapi.json", token="")
+    assert status == 200, document
+    schema = schemathesis.openapi.from_dict(document)
+    schema.config.update(base_url=f"http://{fuzz_api.host}:{fuzz_api.port}", request_timeout=REQUEST_TIMEOUT_S)
+    schema.config.generation.update(
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=MAX_EXAMPLES, allow_x00=False
+    )
+    return schema
+
+
+def send(case: Any, api: RecordingApi, session: requests.Session) -> Any:
+    response = case.call(session=session, headers={"Authorization": f"Bearer {api.token}"}, timeout=REQUEST_TIMEOUT_S)
+    LEDGER.record(case.method.upper(), case.formatted_path, response.status_code, TENANT, _json(response))
+    return response
+
+
+def known_bug(case: Any) -> bool:
+    """A body that is not UTF-8 gets a 500 (see test_known_bugs.py, a strict xfail): not sent here,
+    so that the fuzz keeps looking for other failures. Remove when that bug is fixed."""
+    if isinstance(case.body, bytes):
+        try:
+            case.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    return False
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def session() -> Any:
+    with requests.Session() as http:
+        yield http
+
+
+def test_the_api_never_answers_5xx_and_conforms_to_its_schema(
+    fuzz_schema: Any, fuzz_api: RecordingApi, session: requests.Session
+) -> None:
+    # (schemathesis' pytest integration, `from_fixture`, breaks on pytest 9: each operation and
+    # generation mode is run here through its Hypothesis strategy instead)
+    deadline = time.monotonic() + TIME_BOX_S
+    sent: Counter[str] = Counter()
+    failures: dict[str, str] = {}
+    operations = [result.ok() for result in fuzz_schema.get_all_operations()]
+    assert len(operations) >= 10, [op.label for op in operations]
+
+    def fuzzer(operation: Any, mode: GenerationMode, label: str) -> Callable[[], None]:
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            derandomize=True,  # the same examples every run: a failure reproduces
+            database=None,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def fuzz(case: Any) -> None:
+            if time.monotonic() > deadline:
+                return  # the time box is spent: the remaining examples are not sent (counted)
+            if known_bug(case):
+                sent["not sent: known bug"] += 1
+                return
+            sent[label] += 1
+            case.validate_response(send(case, fuzz_api, session), checks=CHECKS)
+
+        return fuzz
+
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        for operation in operations:
+            label = f"{operation.method.upper()} {operation.path}"
+            try:
+                fuzzer(operation, mode, label)()
+            except Exception as error:  # noqa: BLE001 - collected, reported together below
+                failures[f"{mode.value} {label}"] = str(error)[:2000]
+
+    print(f"fuzz: {sum(sent.values())} requests, per operation: {dict(sent)}")
+    assert not failures, "\n\n".join(f"{name}:\n{text}" for name, text in failures.items())
+    # The time box must not silently turn the fuzz into nothing
+    assert {
+        op for op in (f"{o.method.upper()} {o.path}" for o in operations) if sent[op] < MIN_SENT_PER_OPERATION
+    } == set(), sent
+
+
+def test_real_responses_conform_to_the_documented_models(
+    fuzz_schema: Any, fuzz_api: RecordingApi, session: requests.Session
+) -> None:
+    # The fuzzer mostly gets 404/422 for made-up codes: make sure every success model is checked
+    # against real entities too (an order with money, a product, a stock record, pages)
+    product = new_product(fuzz_api, stock=3, price="29.99")
+    status, order = fuzz_api.post("/orders", multi_line_order([product], quantity=2))
+    assert status == 201, order
+    calls: list[tuple[str, str, dict[str, Any], Any]] = [
+        ("/orders/{code}", "GET", {"code": order["code"]}, None),
+        ("/orders", "GET", {}, None),
+        ("/products/{code}", "GET", {"code": product}, None),
+        ("/products", "GET", {}, None),
+        ("/inventory/{productCode}", "GET", {"productCode": product}, None),
+        ("/orders/{code}/status", "PATCH", {"code": order["code"]}, {"status": "cancelled"}),
+        ("/orders", "POST", {}, multi_line_order([product], quantity=1)),
+    ]
+    for path, method, parameters, body in calls:
+        operation = fuzz_schema[path][method]
+        case = (
+            operation.Case(path_parameters=parameters, body=body, media_type="application/json")
+            if body
+            else (operation.Case(path_parameters=parameters))
+        )
+        response = send(case, fuzz_api, session)
+        assert response.status_code < 300, (method, path, response.text)
+        case.validate_response(response, checks=CHECKS)
