@@ -429,7 +429,12 @@ class ApiFront:
             def handle_one(self) -> None:
                 front.handle(self)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = handle_one  # noqa: N815
+            def __getattr__(self, name: str) -> Any:
+                # Every method reaches the front (TRACE, made-up ones): API Gateway answers them all,
+                # 403 when no route has the method, never the stdlib's 501 HTML page.
+                if name.startswith("do_"):
+                    return self.handle_one
+                raise AttributeError(name)
 
         self.server = ThreadingHTTPServer((LOOPBACK, port), Handler)
         self.server.daemon_threads = True

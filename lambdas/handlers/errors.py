@@ -9,7 +9,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -54,6 +57,19 @@ def request_validation(error: RequestValidationError) -> Response:
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     app.exception_handler(RequestValidationError)(request_validation)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_: UnicodeDecodeError) -> Response:
+        return json_response(400, error_body("body: malformed JSON (not UTF-8)", field="body"))
+
+    @app.exception_handler(RecursionError)
+    def _too_deep(_: RecursionError) -> Response:
+        # Only the JSON parser recurses on client input: a body nested thousands of levels deep.
+        return json_response(400, error_body("body: malformed JSON (nested too deeply)", field="body"))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _content_type(_: RequestUnsupportedContentType) -> Response:
+        return json_response(415, error_body("Content-Type must be application/json", field="Content-Type"))
 
     @app.exception_handler(ValidationError)
     def _validation(error: ValidationError) -> Response:

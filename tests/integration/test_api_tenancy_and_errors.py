@@ -82,3 +82,21 @@ def test_browser_clients_get_cors_headers(catalogue: Any) -> None:
     assert answer.status == 200
     assert answer.headers.get("Access-Control-Allow-Origin") == "*"
     assert "Idempotency-Key" in answer.headers.get("Access-Control-Allow-Headers", "")
+
+
+def test_bodies_the_parser_cannot_read_are_client_errors(catalogue: Any, aws: AwsEnv) -> None:
+    import base64
+
+    from handlers.api import handler
+    from tests.support.events import FakeLambdaContext, api_event
+    from tests.support.seed import SEED_ORDER as ORDER
+
+    event = api_event("POST", "/orders", raw_body=base64.b64encode(b'{"customerId": "\xff"}').decode())
+    event["isBase64Encoded"] = True
+    not_utf8 = handler(event, FakeLambdaContext())
+    assert not_utf8["statusCode"] == 400 and "UTF-8" in json.loads(not_utf8["body"])["message"]
+    too_deep = catalogue("POST", "/orders", raw_body="[" * 5000 + "]" * 5000)
+    assert (too_deep.status, too_deep.body["field"]) == (400, "body")
+    wrong_type = catalogue("POST", "/orders", ORDER, headers={"Content-Type": "text/plain"})
+    assert (wrong_type.status, wrong_type.body["field"]) == (415, "Content-Type")
+    assert json.dumps(aws.client.scan(TableName=aws.tables.data), default=str).count("ORDER#") == 0
