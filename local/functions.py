@@ -30,6 +30,31 @@ DEFAULT_MEMORY_MB = 128
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
+class Activity:
+    """A broadcast "something may have been written": every finished invocation bumps it, and the
+    stream pollers wait on it between polls, so they read a new record right after the write that
+    made it instead of at their next idle poll."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._generation = 0
+
+    def notify(self) -> None:
+        with self._condition:
+            self._generation += 1
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Wait until the generation moves past `seen` (or `timeout`); return the current one."""
+        with self._condition:
+            if self._generation == seen:
+                self._condition.wait(timeout)
+            return self._generation
+
+
+ACTIVITY = Activity()
+
+
 class LambdaContext:
     """The context object Lambda passes to a handler (the attributes Powertools reads)."""
 
@@ -86,9 +111,11 @@ class LocalFunction:
             try:
                 result = handler(event, context)
             except Exception as error:
+                ACTIVITY.notify()
                 elapsed = (time.perf_counter() - started) * 1000
                 log.warning("%s %s error %.0fms %s: %s", self.label, describe, elapsed, type(error).__name__, error)
                 raise
+        ACTIVITY.notify()
         elapsed = (time.perf_counter() - started) * 1000
         outcome = describe_outcome(result)
         late = f" (over its {self.timeout_s}s timeout)" if elapsed > self.timeout_s * 1000 else ""

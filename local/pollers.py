@@ -43,13 +43,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local.functions import LocalFunction
+from local.functions import ACTIVITY, LocalFunction
 from local.template import REGION, Resolver, Resource
 
 log = logging.getLogger("local")
 
 STREAM_RETENTION_S = 24 * 3600
-POLL_INTERVAL_S = 0.05
+# Between polls a poller waits for an invocation to finish anywhere (its writes may have made
+# records), or this long at most: Lambda polls a shard about 4 times a second.
+POLL_INTERVAL_S = 0.25
 SHARD_REFRESH_S = 2.0
 GET_RECORDS_LIMIT = 1000
 MAX_BACKOFF_S = 1.0
@@ -320,11 +322,13 @@ class StreamPoller:
 
     def stop(self, timeout: float = 3.0) -> None:
         self.stop_event.set()
+        ACTIVITY.notify()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def run(self) -> None:
+        seen = -1
         while not self.stop_event.is_set():
             try:
                 worked = self.poll_once()
@@ -335,7 +339,7 @@ class StreamPoller:
                 worked = False
                 self.stop_event.wait(MAX_BACKOFF_S)
             if not worked:
-                self.stop_event.wait(self.poll_interval_s)
+                seen = ACTIVITY.wait(seen, self.poll_interval_s)
 
     # -- shards ---------------------------------------------------------------------------------
 
