@@ -11,7 +11,6 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import idempotency
 from handlers.access import authorize, document_roles
 from handlers.errors import register_error_handlers
 from handlers.observability import logger, metrics, tracer
@@ -52,5 +51,4 @@ def openapi_document() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency.config.register_lambda_context(context)
     return app.resolve(event, context)

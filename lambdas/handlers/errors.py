@@ -13,12 +13,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
-from cqrs.errors import AuthorizationError, NotFoundError, ValidationError, VersionMismatchError
+from cqrs.errors import AuthorizationError, CqrsError, NotFoundError, ValidationError, VersionMismatchError
+from handlers.idempotency import HEADER, IdempotencyKeyInProgressError, IdempotencyKeyReusedError
 from handlers.json_body import json_response
 from handlers.observability import logger
 from shop.errors import PriceMismatchError, StockConflictError
@@ -110,25 +107,9 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _stock(error: StockConflictError) -> Response:
         return json_response(409, error_body(str(error), field=error.field))
 
-    @app.exception_handler(IdempotencyValidationError)
-    def _idempotency_reuse(_: IdempotencyValidationError) -> Response:
-        return json_response(
-            409,
-            error_body(
-                "Idempotency-Key was already used with a different request body; use a new key",
-                field="Idempotency-Key",
-            ),
-        )
-
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def _idempotency_busy(_: IdempotencyAlreadyInProgressError) -> Response:
-        return json_response(
-            409,
-            error_body(
-                "a request with this Idempotency-Key is still in progress; retry later",
-                field="Idempotency-Key",
-            ),
-        )
+    @app.exception_handler([IdempotencyKeyReusedError, IdempotencyKeyInProgressError])
+    def _idempotency(error: CqrsError) -> Response:
+        return json_response(409, error_body(str(error), field=HEADER))
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:

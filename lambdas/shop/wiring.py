@@ -1,7 +1,8 @@
 """Builds the shop's services once per process (Lambda reuses them across invocations).
 
 Tests and the local runtime build their own with `build_shop`, or call `reset()` after changing
-the environment.
+the environment. The data-sync pieces (notifications, the order handler) are imported when first
+built: they bring Powertools' idempotency package, which the API's cold start need not pay for.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cqrs.clock import Clock, utc_now
 from cqrs.dynamo import dynamodb_client
@@ -18,12 +19,13 @@ from cqrs.settings import Tables, tables
 from cqrs.sync import DataSyncRegistry
 from shop.entities import ORDER_PREFIX
 from shop.inventory import InventoryService
-from shop.notifications import NotificationService
-from shop.order_sync import OrderDataSyncHandler
 from shop.orders import OrderService
 from shop.products import ProductService
 from shop.settings import shop_settings
 from shop.stock import StockService
+
+if TYPE_CHECKING:
+    from shop.notifications import NotificationService
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,16 @@ def build_notifications(sns: Any, topic_arn: str, idempotency_table: str, client
     """Notifications to `topic_arn`, de-duplicated on `idempotency_table` through `client`."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from shop.notifications import NotificationService
+
     persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=client)
     return NotificationService(sns, topic_arn, persistence)
 
 
 def build_data_sync(stock: StockService, notifications: NotificationService) -> DataSyncRegistry:
     """The data-sync handlers by sort-key prefix (the seed's `@DataSyncHandler`s)."""
+    from shop.order_sync import OrderDataSyncHandler
+
     registry = DataSyncRegistry()
     registry.register(ORDER_PREFIX, OrderDataSyncHandler(stock, notifications))
     return registry
