@@ -4,7 +4,7 @@
 |-----------|---------|---------|------------------------------------------------|
 | api       | 1024 MB | 10 s    | API Gateway (proxy integration, every route)   |
 | projector | 512 MB  | 30 s    | command table stream, batches of 25 / 1 s      |
-| data-sync | 512 MB  | 60 s    | data table stream, batches of 25 / 1 s         |
+| data-sync | 512 MB  | 60 s    | data table stream, batches of 25 / no window   |
 
 The API gets 1024 MB because Lambda's CPU share grows with memory and its cold start is dominated by
 importing boto3, Powertools and pydantic; the stream functions are I/O bound. Each function has its
@@ -36,7 +36,10 @@ ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_ca
 
 # Stream event source settings (stated in the README and asserted by tests/infra).
 STREAM_BATCH_SIZE = 25
-STREAM_BATCH_WINDOW = Duration.seconds(1)
+# The projector is a catch-up (the API already projected): it may wait to fill its batches. The
+# data-sync reserves stock a customer is waiting to see, so it takes records as soon as they come.
+PROJECTOR_BATCH_WINDOW = Duration.seconds(1)
+DATA_SYNC_BATCH_WINDOW = Duration.seconds(0)
 STREAM_RETRY_ATTEMPTS = 5
 # A record still unprocessed after 6 hours goes to the on-failure queue. DynamoDB keeps stream
 # records 24 hours and the queue message names the shard and sequence numbers, so 18 hours remain
@@ -117,7 +120,7 @@ class Functions(Construct):
         allow(self.projector, tables.data, "dynamodb:GetItem", "dynamodb:PutItem")
         allow(self.projector, tables.history, "dynamodb:PutItem")
         self.projector_dlq = self._dead_letter_queue("ProjectorFailures")
-        self._subscribe(self.projector, tables.command, self.projector_dlq)
+        self._subscribe(self.projector, tables.command, self.projector_dlq, PROJECTOR_BATCH_WINDOW)
 
         self.data_sync = self._function(DATA_SYNC)
         allow(self.data_sync, tables.data, *READ, *TRANSACT_PUT)
@@ -126,7 +129,7 @@ class Functions(Construct):
         allow(self.data_sync, tables.idempotency, *IDEMPOTENCY)
         notifications.topic.grant_publish(self.data_sync)
         self.data_sync_dlq = self._dead_letter_queue("DataSyncFailures")
-        self._subscribe(self.data_sync, tables.data, self.data_sync_dlq)
+        self._subscribe(self.data_sync, tables.data, self.data_sync_dlq, DATA_SYNC_BATCH_WINDOW)
 
     @property
     def all(self) -> tuple[lambda_.Function, ...]:
@@ -188,13 +191,13 @@ class Functions(Construct):
         )
 
     @staticmethod
-    def _subscribe(function: lambda_.Function, table: dynamodb.Table, dlq: sqs.Queue) -> None:
+    def _subscribe(function: lambda_.Function, table: dynamodb.Table, dlq: sqs.Queue, window: Duration) -> None:
         function.add_event_source(
             sources.DynamoEventSource(
                 table,
                 starting_position=lambda_.StartingPosition.TRIM_HORIZON,
                 batch_size=STREAM_BATCH_SIZE,
-                max_batching_window=STREAM_BATCH_WINDOW,
+                max_batching_window=window,
                 report_batch_item_failures=True,
                 bisect_batch_on_error=True,
                 retry_attempts=STREAM_RETRY_ATTEMPTS,
