@@ -20,7 +20,7 @@ REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
 
 
 def _scripts() -> list[tuple[str, Callable[[bool], list[Figure]]]]:
-    from bench import cold_start, core_overhead, list_scale, order_lifecycle, requests
+    from bench import cold_start, core_overhead, list_scale, local_runtime, order_lifecycle, requests
 
     return [
         ("requests", requests.run),
@@ -28,6 +28,7 @@ def _scripts() -> list[tuple[str, Callable[[bool], list[Figure]]]]:
         ("core_overhead", core_overhead.run),
         ("cold_start", cold_start.run),
         ("list_scale", list_scale.run),
+        ("local_runtime", local_runtime.run),
     ]
 
 
