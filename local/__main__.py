@@ -1,4 +1,4 @@
-"""`make run` / `python -m local`: the whole system on this machine. See docs/local.md."""
+"""`make run` / `python -m local`: the whole system on this machine (README: "Run locally")."""
 
 from __future__ import annotations
 
