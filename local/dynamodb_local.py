@@ -132,6 +132,8 @@ class DynamoDBLocal:
             str(jar),
             *storage,
             "-sharedDb",
+            # Nothing leaves the machine: no usage reports to AWS (and no metadata file in the cwd).
+            "-disableTelemetry",
             "-port",
             str(port),
         ]
