@@ -18,17 +18,17 @@ from cqrs.errors import VersionMismatchError
 from cqrs.items import Item
 from cqrs.sync import DataChange
 from shop.entities import inventory_sk
-from shop.models import CreateOrderRequest, CreateProductRequest, UpdateInventoryRequest, UpdateStatusRequest
+from shop.models import UpdateInventoryRequest, UpdateStatusRequest
 from shop.order_sync import OrderDataSyncHandler
 from shop.status import OrderStatus
 from shop.wiring import Shop, build_notifications, build_shop
 from tests.support.events import FakeLambdaContext
+from tests.support.seed import add_stocked_product, place_order
 from tests.support.streams import RecordingSns
 from tests.support.tables import create_tables
 
 pytestmark = pytest.mark.ddb_local
 CTX = UserContext(tenant_code="shop-a", user_id="user-1")
-ADDRESS = {"street": "123 Main St", "city": "Tokyo", "postalCode": "100-0001", "country": "JP"}
 
 
 @pytest.fixture
@@ -38,21 +38,11 @@ def env(ddb_local_client: Any) -> tuple[Shop, str]:
 
 
 def add_product(app: Shop, code: str, quantity: int) -> None:
-    product = {"code": code, "name": code, "categoryCode": "CAT", "sku": f"SKU-{code}", "price": "1.00"}
-    app.products.create_product(CreateProductRequest.model_validate({**product, "currency": "USD"}), CTX)
-    app.inventory.update_stock(code, UpdateInventoryRequest(version=0, quantity=quantity), CTX)
+    add_stocked_product(app, CTX, code, quantity, price="1.00")
 
 
 def place(app: Shop, lines: dict[str, int]) -> Item:
-    request = CreateOrderRequest.model_validate(
-        {
-            "customerId": "CUST-001",
-            "items": [{"productCode": c, "quantity": q} for c, q in lines.items()],
-            "shippingAddress": ADDRESS,
-            "paymentMethod": "credit_card",
-        }
-    )
-    return app.orders.create_order(request, CTX)
+    return place_order(app, CTX, lines)
 
 
 def level(app: Shop, code: str) -> tuple[int, int]:

@@ -14,14 +14,14 @@ import pytest
 
 from cqrs.context import UserContext
 from cqrs.dynamo import deserialize
-from shop.models import CreateOrderRequest, CreateProductRequest, UpdateInventoryRequest, UpdateStatusRequest
+from shop.models import UpdateStatusRequest
 from shop.status import OrderStatus
 from shop.wiring import Shop, shop
+from tests.support.seed import add_stocked_product, place_order
 from tests.support.streams import LocalShop, failures, local_shop
 
 pytestmark = pytest.mark.ddb_local
 CTX = UserContext(tenant_code="shop-a", user_id="user-1")
-ADDRESS = {"street": "123 Main St", "city": "Tokyo", "postalCode": "100-0001", "country": "JP"}
 
 
 @pytest.fixture
@@ -32,23 +32,11 @@ def local(
 
 
 def add_product(app: Shop, code: str, quantity: int) -> None:
-    product = {"code": code, "name": code, "categoryCode": "CAT", "sku": f"SKU-{code}"}
-    app.products.create_product(
-        CreateProductRequest.model_validate({**product, "price": "10.00", "currency": "USD"}), CTX
-    )
-    app.inventory.update_stock(code, UpdateInventoryRequest(version=0, quantity=quantity), CTX)
+    add_stocked_product(app, CTX, code, quantity, price="10.00")
 
 
 def place(app: Shop, lines: dict[str, int]) -> str:
-    request = CreateOrderRequest.model_validate(
-        {
-            "customerId": "CUST-001",
-            "items": [{"productCode": c, "quantity": q} for c, q in lines.items()],
-            "shippingAddress": ADDRESS,
-            "paymentMethod": "credit_card",
-        }
-    )
-    return app.orders.create_order(request, CTX).code
+    return str(place_order(app, CTX, lines).code)
 
 
 def move(app: Shop, code: str, status: str) -> None:

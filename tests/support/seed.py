@@ -25,3 +25,20 @@ def order_body(*lines: tuple[str, int], **overrides: Any) -> dict[str, Any]:
     body = {**SEED_ORDER, "items": [{"productCode": code, "quantity": qty} for code, qty in lines]}
     body.update(overrides)
     return body
+
+
+def add_stocked_product(app: Any, ctx: Any, code: str, quantity: int, price: str = "10.00") -> None:
+    """A catalogue product `code` with `quantity` units in stock, created through the shop's services."""
+    from shop.models import CreateProductRequest, UpdateInventoryRequest
+
+    product = {"code": code, "name": code, "categoryCode": "CAT", "sku": f"SKU-{code}", "price": price}
+    app.products.create_product(CreateProductRequest.model_validate({**product, "currency": "USD"}), ctx)
+    app.inventory.update_stock(code, UpdateInventoryRequest(version=0, quantity=quantity), ctx)
+
+
+def place_order(app: Any, ctx: Any, lines: dict[str, int]) -> Any:
+    """An order of `lines` (product code -> quantity) through the shop's services; the stored item."""
+    from shop.models import CreateOrderRequest
+
+    request = CreateOrderRequest.model_validate(order_body(*lines.items()))
+    return app.orders.create_order(request, ctx)
