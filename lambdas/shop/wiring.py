@@ -1,15 +1,16 @@
 """Builds the shop's services once per process (Lambda reuses them across invocations).
 
 Tests and the local runtime build their own with `build_shop`, or call `reset()` after changing
-the environment. The data-sync pieces (notifications, the order handler) are imported when first
-built: they bring Powertools' idempotency package, which the API's cold start need not pay for.
+the environment. The data-sync pieces (stock settlement, notifications, the order handler) are
+imported when first built: the API never uses them, and its cold start need not pay for them
+(notifications bring Powertools' idempotency package).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from cqrs.clock import Clock, utc_now
@@ -22,10 +23,10 @@ from shop.inventory import InventoryService
 from shop.orders import OrderService
 from shop.products import ProductService
 from shop.settings import shop_settings
-from shop.stock import StockService
 
 if TYPE_CHECKING:
     from shop.notifications import NotificationService
+    from shop.stock import StockService
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,12 @@ class Shop:
     orders: OrderService
     products: ProductService
     inventory: InventoryService
-    stock: StockService
+
+    @cached_property
+    def stock(self) -> StockService:
+        from shop.stock import StockService
+
+        return StockService(self.core)
 
 
 def build_shop(client: Any, table_names: Tables, clock: Clock = utc_now) -> Shop:
@@ -45,7 +51,6 @@ def build_shop(client: Any, table_names: Tables, clock: Clock = utc_now) -> Shop
         orders=OrderService(core, products),
         products=products,
         inventory=InventoryService(core, products),
-        stock=StockService(core),
     )
 
 

@@ -77,6 +77,22 @@ def test_the_openapi_document_describes_every_route(api: Any) -> None:
     assert "CreateOrderRequest" in json.dumps(document.body["components"], default=str)
 
 
+def test_swagger_ui_shows_the_same_document_and_calls_the_stage_it_came_from(api: Any) -> None:
+    from handlers.api import handler
+    from tests.support.events import FakeLambdaContext, api_event
+
+    page = handler(api_event("GET", "/swagger", tenant=None, role=None), FakeLambdaContext())
+    assert page["statusCode"] == 200
+    assert page["multiValueHeaders"]["Content-Type"] == ["text/html"]
+    spec = json.loads(page["body"].split("    spec: ", 1)[1].split(",\n    presets:", 1)[0])
+    assert spec["servers"] == [{"url": "/dev"}]
+    assert spec["paths"]["/orders"]["post"]["x-allowed-roles"] == ["admin", "staff"]
+    document = api("GET", "/openapi.json", tenant=None).body
+    assert spec == json.loads(json.dumps(document | {"servers": [{"url": "/dev"}]}, default=float))
+    as_json = api("GET", "/swagger", tenant=None, query={"format": "json"})
+    assert as_json.body == document | {"servers": [{"url": "/dev"}]}
+
+
 def test_browser_clients_get_cors_headers(catalogue: Any) -> None:
     answer = catalogue("GET", "/orders", headers={"Origin": "https://shop.example"})
     assert answer.status == 200

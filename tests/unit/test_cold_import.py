@@ -1,0 +1,49 @@
+"""What importing a handler loads: the cold start must not pay for what only some requests use.
+
+`bench.cold_start` measures the time; this keeps the deferrals from silently coming back.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
+
+# Each is imported on the first request that needs it, never by the handler's import.
+DEFERRED_FROM_API = [
+    "aws_lambda_powertools.event_handler.openapi.models",  # the OpenAPI document: /openapi.json, /swagger
+    "aws_lambda_powertools.event_handler.openapi.swagger_ui",
+    "aws_lambda_powertools.utilities.idempotency",  # POST /orders with an Idempotency-Key
+    "shop.stock",  # the data-sync function's
+    "shop.notifications",
+    "shop.order_sync",
+]
+
+
+def modules_after_import(module: str) -> set[str]:
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(LAMBDAS), "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return set(json.loads(done.stdout))
+
+
+@pytest.fixture(scope="module")
+def api_modules() -> set[str]:
+    return modules_after_import("handlers.api")
+
+
+@pytest.mark.parametrize("module", DEFERRED_FROM_API)
+def test_the_api_handler_import_leaves_it_for_the_request_that_needs_it(api_modules: set[str], module: str) -> None:
+    assert "handlers.api" in api_modules
+    assert module not in api_modules
