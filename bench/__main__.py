@@ -71,11 +71,13 @@ noisier and slower than on an idle machine; request counts and the checks are ex
 - **core µs / handler µs** (`bench/core_overhead.py`): the DynamoDB client is a stub answering
   canned items the real code wrote once, so only our code and Powertools' resolver, validation,
   logging and metrics are timed. No idempotency key. Per call wall time, p50 and p99.
-- **cold start** (`bench/cold_start.py`): import time of each handler module in a fresh
-  interpreter (`PYTHONPATH=lambdas`, bytecode cached, median of 5), against the floor: its
-  third-party imports alone (boto3, pydantic, Powertools' event handler or batch utilities,
-  Logger/Metrics/Tracer created, which loads the X-Ray SDK). Floor and handler runs take turns.
-  The target (+50 ms) is judged on CPU time, steadier than wall time on a shared machine.
+- **cold start** (`bench/cold_start.py`): what importing each handler module adds to its floor,
+  its third-party imports alone as the handler uses them (boto3; pydantic's models and fields;
+  Powertools' Logger/Metrics/Tracer, which loads the X-Ray SDK, and the REST resolver with
+  request validation on, or the batch utilities). Each sample is a fresh interpreter
+  (`PYTHONPATH=lambdas`, bytecode cached) that loads the floor, then times the handler's import
+  alone, in CPU time: median of 9, samples taking turns. For the API also its import over a
+  narrower floor (no validation, pydantic's lazy package only) and its first request.
 - **lifecycle** (`bench/order_lifecycle.py`, DynamoDB Local): requests and read/write units of
   one 2-line order from creation to delivery, stream Lambdas included, ours / the seed's design
   (see that module's docstring for how the seed's calls are replayed and units computed).
@@ -89,8 +91,11 @@ noisier and slower than on an idle machine; request counts and the checks are ex
   once in one process. The 8 processes (like 8 execution environments) are the clean check;
   their orders/s runs from the first request to the last, start-up left out.
 
-Not measured yet: orders/s at 1 and 8 clients and create -> reserved latency through the local
-runtime over HTTP (issue 8).
+- **local runtime** (`bench/local_runtime.py`): `python -m local` as a subprocess (DynamoDB
+  Local persisting in a temporary state directory, as `make run` does): time to its `ready` line
+  (first start, restart), resident memory of the whole local system, orders/s over HTTP (POST
+  /orders then GET it back) and the time until an order's reservation is visible, at 1 and 8
+  clients.
 
 ## Summary
 
