@@ -56,8 +56,8 @@ class Api(Construct):
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
-            retention=logs.RetentionDays.THREE_MONTHS if prod else logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
         )
         origins = list(config.cors_allow_origins)
         self.rest_api = apigw.RestApi(

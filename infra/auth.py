@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
@@ -47,7 +47,7 @@ class Auth(Construct):
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             deletion_protection=prod,
-            removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
+            removal_policy=config.removal_policy,
         )
         self.groups = {
             role: cognito.CfnUserPoolGroup(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import names
@@ -46,6 +48,15 @@ class StageConfig:
     @property
     def is_prod(self) -> bool:
         return self.stage == names.PROD_STAGE
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """Prod keeps its data, keys, queues and logs when the stack is deleted; other stages do not."""
+        return RemovalPolicy.RETAIN if self.is_prod else RemovalPolicy.DESTROY
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return logs.RetentionDays.THREE_MONTHS if self.is_prod else logs.RetentionDays.ONE_MONTH
 
     @classmethod
     def from_context(cls, scope: Construct, stage: str | None = None) -> StageConfig:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -148,12 +148,11 @@ class Functions(Construct):
         )
 
     def _function(self, spec: _Spec) -> lambda_.Function:
-        prod = self._config.is_prod
         log_group = logs.LogGroup(
             self,
             f"{spec.construct_id}Logs",
-            retention=logs.RetentionDays.THREE_MONTHS if prod else logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY,
+            retention=self._config.log_retention,
+            removal_policy=self._config.removal_policy,
         )
         # An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs only to its group.
         role = iam.Role(
@@ -187,7 +186,7 @@ class Functions(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.RETAIN if self._config.is_prod else RemovalPolicy.DESTROY,
+            removal_policy=self._config.removal_policy,
         )
 
     @staticmethod

@@ -13,12 +13,11 @@ Every alarm treats missing data as not breaching: a quiet system is a healthy on
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -27,6 +26,7 @@ from constructs import Construct
 
 from infra import names
 from infra.config import StageConfig
+from infra.encryption import topic_key
 
 FIVE_MINUTES = Duration.minutes(5)
 ONE_MINUTE = Duration.minutes(1)
@@ -48,14 +48,7 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         # CloudWatch publishes to an encrypted topic only with a customer-managed key it may use.
-        self.key = kms.Key(
-            self,
-            "AlarmKey",
-            description="Encrypts the alarm topic",
-            enable_key_rotation=True,
-            pending_window=Duration.days(7),
-            removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY,
-        )
+        self.key = topic_key(self, "AlarmKey", description="Encrypts the alarm topic", config=config)
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchAlarms",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
@@ -22,7 +21,7 @@ class Tables(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
-        self._prod = config.is_prod
+        self._config = config
         streamed = dynamodb.StreamViewType.NEW_AND_OLD_IMAGES
         self.command = self._table("Command", stream=streamed)
         self.data = self._table("Data", stream=streamed)
@@ -60,6 +59,6 @@ class Tables(Construct):
                 point_in_time_recovery_enabled=True
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            deletion_protection=self._prod,
-            removal_policy=RemovalPolicy.RETAIN if self._prod else RemovalPolicy.DESTROY,
+            deletion_protection=self._config.is_prod,
+            removal_policy=self._config.removal_policy,
         )
