@@ -39,9 +39,8 @@ CASES = [(route, role, tenant) for route in ROUTES for role in ROLES for tenant 
 
 
 def test_every_registered_route_has_a_policy_and_a_case() -> None:
-    from handlers.api import app
-
     from handlers.access import POLICY, PUBLIC
+    from handlers.api import app
 
     registered = {(r.method, r.path) for r in app._static_routes + app._dynamic_routes}
     assert registered - PUBLIC_ROUTES == set(POLICY) == set(ROUTES)
