@@ -106,6 +106,7 @@ class Functions(Construct):
             names.ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
             names.ENV_STAGE: config.stage,
             names.ENV_CORS_ALLOW_ORIGINS: ",".join(config.cors_allow_origins),
+            names.ENV_API_DOCS: "true" if config.api_docs else "false",
         }
 
         self.api = self._function(API)
