@@ -46,6 +46,9 @@ OUTPUT_DATA_TABLE = "DataTableName"
 OUTPUT_HISTORY_TABLE = "HistoryTableName"
 OUTPUT_SEQUENCES_TABLE = "SequencesTableName"
 OUTPUT_IDEMPOTENCY_TABLE = "IdempotencyTableName"
+# The stream consumers' on-failure queues (read by `python -m client ops replay-failed`).
+OUTPUT_PROJECTOR_FAILURES_QUEUE = "ProjectorFailuresQueueUrl"
+OUTPUT_DATA_SYNC_FAILURES_QUEUE = "DataSyncFailuresQueueUrl"
 
 # The API's description is served without a token: the OpenAPI document, Swagger UI's page and
 # its two cacheable assets (a stage may turn them off: CONTEXT_API_DOCS).
