@@ -6,9 +6,9 @@ sequence number, arrival times), not the records. For each message this reads th
 
 - from the stream while it still holds them (DynamoDB keeps stream records 24 hours);
 - else from the history table, which keeps every accepted version for good: the versions written
-  within the batch's arrival window (a second either side) are rebuilt into the records the
-  stream carried (the projector gets each command; the data-sync gets each change as an old and
-  a new image).
+  within the batch's arrival window (arrival times are rounded down, so up to a minute after)
+  are rebuilt into the records the stream carried (the projector gets each command; the
+  data-sync gets each change as an old and a new image).
 
 and hands them to the consumer's own handler, in this process, with this checkout's code and the
 caller's credentials. Both handlers are idempotent (a step already done is not done twice), so a
@@ -40,7 +40,10 @@ LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
 MAX_MESSAGES = 100  # per queue and run
 MAX_STREAM_PAGES = 50  # GetRecords calls per message
 MAX_HISTORY_PAGES = 200  # Scan pages per message (fallback)
-WINDOW_MARGIN = timedelta(seconds=1)
+# Stream arrival times are rounded down (to the second on AWS, to the minute on DynamoDB Local):
+# the window reaches a minute past the last arrival. Re-driving more than failed changes nothing.
+WINDOW_BEFORE = timedelta(seconds=2)
+WINDOW_AFTER = timedelta(seconds=62)
 DYNAMODB_ENDPOINT = "DynamoDbEndpointUrl"
 AWS_ENDPOINT = "AwsEndpointUrl"
 
@@ -136,7 +139,12 @@ class Replayer:
                 QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=0, VisibilityTimeout=300
             )
             batch = response.get("Messages") or []
-            if not batch or batch[0]["MessageId"] in seen:
+            if not batch:
+                return
+            if batch[0]["MessageId"] in seen:  # kept earlier this run: show it again at once
+                self._sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=batch[0]["ReceiptHandle"], VisibilityTimeout=0
+                )
                 return
             seen.add(batch[0]["MessageId"])
             yield batch[0]
@@ -206,8 +214,8 @@ class Replayer:
             "TableName": table,
             "FilterExpression": "updatedAt BETWEEN :from AND :to",
             "ExpressionAttributeValues": {
-                ":from": {"S": _stamp(batch.arrived_from - WINDOW_MARGIN)},
-                ":to": {"S": _stamp(batch.arrived_to + WINDOW_MARGIN)},
+                ":from": {"S": _stamp(batch.arrived_from - WINDOW_BEFORE)},
+                ":to": {"S": _stamp(batch.arrived_to + WINDOW_AFTER)},
             },
             "ConsistentRead": True,
         }
@@ -255,6 +263,7 @@ class Replayer:
         values[names.ENV_POWERTOOLS_SERVICE_NAME] = names.SERVICE_NAME
         values[names.ENV_POWERTOOLS_METRICS_NAMESPACE] = names.METRICS_NAMESPACE
         values["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+        values["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon outside Lambda
         if self._outputs.get(AWS_ENDPOINT):
             values["AWS_ENDPOINT_URL"] = str(self._outputs[AWS_ENDPOINT])
             values.setdefault("AWS_ACCESS_KEY_ID", os.environ.get("AWS_ACCESS_KEY_ID", "local"))
