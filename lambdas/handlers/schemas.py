@@ -125,6 +125,7 @@ ERRORS: dict[int, OpenAPIResponse] = {
         "stock is reserved (`field` is `inventoryStatus`; retry once it is)",
         415: "The body is not JSON: Content-Type must be application/json or */*+json (charset utf-8)",
         422: "A field breaks the documented schema (`field` names it), or a rule the schema cannot "
-        "express: a product that does not exist or is inactive, a restock past the maximum stock",
+        "express: integers are integer literals (1.0 is refused), a product that does not exist or "
+        "is inactive, a restock past the maximum stock",
     }.items()
 }
