@@ -209,9 +209,15 @@ def test_bodies_with_other_content_types_and_headers_never_get_a_5xx(
         LEDGER.record(case.method.upper(), case.formatted_path, response.status_code, TENANT, _json(response))
         sent.append((content_type, response.status_code))
         answer = _json(response)
-        if response.status_code >= 500 or not (isinstance(answer, dict) and answer.get("message")):
+        accepted = response.status_code < 300
+        if response.status_code >= 500 or not isinstance(answer, dict) or not (accepted or answer.get("message")):
             wrong.append(
                 f"{case.method} {case.formatted_path} {content_type!r} {headers}: {response.status_code} {answer}"
+            )
+        elif accepted and content_type.strip() and "json" not in content_type.lower():
+            # A missing or empty Content-Type is read as JSON; anything else must say JSON to be read
+            wrong.append(
+                f"{case.method} {case.formatted_path} {content_type!r}: accepted as JSON ({response.status_code})"
             )
         elif content_type in NOT_JSON and response.status_code != 415:
             wrong.append(f"{case.method} {case.formatted_path} {content_type!r}: {response.status_code}, not 415")
