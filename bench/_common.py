@@ -30,6 +30,7 @@ BASE_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_SERVICE_NAME": "bench",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "CORS_ALLOW_ORIGINS": "*",  # what the stack gives the API by default
 }
 
 warnings.filterwarnings("ignore", message="No application metrics to publish")

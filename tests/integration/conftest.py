@@ -50,6 +50,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    # What the stack gives the API by default; read when handlers.api is first imported.
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", "*")
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         tables, idempotency = create_tables(client)
