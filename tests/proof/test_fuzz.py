@@ -17,7 +17,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.proof.ledger import LEDGER, RecordingApi, multi_line_order, new_product
+from tests.proof.ledger import RecordingApi, multi_line_order, new_product
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +48,7 @@ def fuzz_schema(fuzz_api: RecordingApi) -> Any:
 
 def send(case: Any, api: RecordingApi, session: requests.Session) -> Any:
     response = case.call(session=session, headers={"Authorization": f"Bearer {api.token}"}, timeout=REQUEST_TIMEOUT_S)
-    LEDGER.record(case.method.upper(), case.formatted_path, response.status_code, TENANT, _json(response))
+    api.ledger.record(case.method.upper(), case.formatted_path, response.status_code, TENANT, _json(response))
     return response
 
 
