@@ -15,7 +15,7 @@ import pytest
 
 from client.api import ShopApi
 from client.cli import main as client_main
-from tests.e2e.runtime_process import PROJECT_ROOT, RuntimeProcess
+from harness.runtime_process import PROJECT_ROOT, RuntimeProcess
 
 pytestmark = pytest.mark.e2e
 

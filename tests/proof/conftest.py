@@ -4,7 +4,7 @@ When the session ends (each xdist worker's session, with its own runtime), the `
 finalizer reads back every order the suite saw accepted and fails the run if one is lost or any
 request got a 5xx: a check that does not depend on test file order.
 
-The runtime runs in memory on free loopback ports (see tests/e2e/runtime_process.py). Tests that
+The runtime runs in memory on free loopback ports (see harness/runtime_process.py). Tests that
 must count what is written use tenants of their own (users added to the local pool), so that
 nothing else in the session writes there.
 """
@@ -18,8 +18,8 @@ import boto3
 import pytest
 
 from client.users import UserAdmin
+from harness.runtime_process import RuntimeProcess, login, token_for
 from tests.e2e.conftest import session_template
-from tests.e2e.runtime_process import RuntimeProcess, login, token_for
 from tests.proof.ledger import Ledger, RecordingApi, lost_orders
 
 DEMO_TENANTS = ("shop-a", "shop-b")

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from tests.e2e.runtime_process import Api, order_body
+from harness.runtime_process import Api
+from harness.seed import order_body
 
 
 @dataclass
@@ -99,7 +100,7 @@ def new_product(api: RecordingApi, stock: int, price: str = "10.00") -> str:
 
 
 def multi_line_order(products: list[str], quantity: int = 1, customer: str = "CUST-PROOF") -> dict[str, Any]:
-    body = order_body(products[0], quantity, customer)
+    body = order_body((products[0], quantity), customerId=customer)
     body["items"] = [{"productCode": code, "quantity": quantity} for code in products]
     return body
 

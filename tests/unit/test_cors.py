@@ -19,11 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 _REQUEST = """
 import json
 from handlers.api import handler
-from tests.support.events import FakeLambdaContext, api_event
+from harness.events import FakeLambdaContext, api_event
 event = api_event("GET", "/openapi.json", tenant=None, role=None, headers={"Origin": "https://shop.example"})
 answer = handler(event, FakeLambdaContext())
 headers = answer.get("multiValueHeaders") or {}
-print(json.dumps({"status": answer["statusCode"], "cors": {k: v for k, v in headers.items() if k.startswith("Access-Control")}}))
+cors = {key: value for key, value in headers.items() if key.startswith("Access-Control")}
+print(json.dumps({"status": answer["statusCode"], "cors": cors}))
 """
 
 
