@@ -13,6 +13,8 @@ from handlers.access import authorize
 from handlers.docs import register_docs
 from handlers.errors import register_error_handlers
 from handlers.observability import logger, metrics, tracer
+from handlers.request_body import install as read_json_bodies
+from handlers.request_path import refuse_control_characters
 from handlers.routes import inventory, orders, products
 from shop.settings import cors_allow_origins
 
@@ -27,7 +29,8 @@ def cors_config(origins: Sequence[str]) -> CORSConfig | None:
 # The resolver takes its CORS settings when it is built, so the origins are read at import (the
 # function's environment is complete by then, on Lambda and in the local runtime).
 app = APIGatewayRestResolver(enable_validation=True, cors=cors_config(cors_allow_origins()))
-app.use([authorize])
+read_json_bodies(app)
+app.use([refuse_control_characters, authorize])
 app.include_router(orders.router)
 app.include_router(products.router)
 app.include_router(inventory.router)
