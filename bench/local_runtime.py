@@ -37,9 +37,10 @@ from bench._common import Figure, parse_quick, percentile, print_table, say
 
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from harness.runtime_process import Api, RuntimeProcess, token_for, wait_for  # noqa: E402
+from harness.seed import order_body  # noqa: E402
 from infra.names import DEFAULT_STAGE  # noqa: E402
 from local.template import ensure_template  # noqa: E402
-from tests.e2e.runtime_process import Api, RuntimeProcess, order_body, token_for, wait_for  # noqa: E402
 
 PRODUCTS = ("PRD-001", "PRD-002", "PRD-003")
 POLL_S = 0.02
@@ -116,7 +117,7 @@ def throughput(outputs: dict[str, Any], all_tokens: list[str], clients: int, sec
             for n in range(1_000_000):  # bounded by the deadline
                 if time.monotonic() >= deadline[0]:
                     break
-                status, body = api.post("/orders", order_body(PRODUCTS[(index + n) % len(PRODUCTS)], 1))
+                status, body = api.post("/orders", order_body((PRODUCTS[(index + n) % len(PRODUCTS)], 1)))
                 if status != 201:
                     errors.append(f"POST {status} {body}")
                     break
@@ -175,7 +176,7 @@ def reservation_latencies(outputs: dict[str, Any], all_tokens: list[str], client
             start.wait()
             for n in range(per_client):
                 sent = time.monotonic()
-                status, body = api.post("/orders", order_body(PRODUCTS[(index + n) % len(PRODUCTS)], 1))
+                status, body = api.post("/orders", order_body((PRODUCTS[(index + n) % len(PRODUCTS)], 1)))
                 if status != 201:
                     errors.append(f"POST {status} {body}")
                     return

@@ -9,11 +9,12 @@ missing: a restart neither duplicates nor resets them.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from client.seed import Call, CallApi
+from client.seed import seed_catalogue as seed_catalogue_rows
 from infra.names import ROLE_ATTRIBUTE, TENANT_ATTRIBUTE
 
 log = logging.getLogger("local")
@@ -52,6 +53,7 @@ DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
         "currency": "USD",
         "description": "A two-button wireless mouse",
         "stock": 100,
+        "warehouseCode": "WH-01",
     },
     {
         "code": "PRD-002",
@@ -62,6 +64,7 @@ DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
         "currency": "USD",
         "description": "Tenkeyless, brown switches",
         "stock": 50,
+        "warehouseCode": "WH-01",
     },
     {
         "code": "PRD-003",
@@ -72,6 +75,7 @@ DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
         "currency": "USD",
         "description": "Seven ports",
         "stock": 10,
+        "warehouseCode": "WH-01",
     },
 )
 
@@ -114,32 +118,27 @@ class SeedError(RuntimeError):
     pass
 
 
+def _as_admin(call: Any, tenant: str) -> Call:
+    claims = admin_claims(tenant)
+
+    def send(method: str, path: str, body: Any) -> tuple[int, Any]:
+        status, answer = call(method, path, body, claims)
+        return int(status), answer
+
+    return send
+
+
 def seed_catalogue(call: Any) -> int:
-    """Create the demo products and their stock where missing. `call(method, path, body, claims)`
-    invokes the API handler and returns (status, json body). Returns how many writes it made."""
+    """Create the demo products and their stock where missing, with the project's catalogue seeder.
+    `call(method, path, body, claims)` invokes the API handler and returns (status, json body).
+    Returns how many writes it made."""
     writes = 0
     for tenant in TENANTS:
-        claims = admin_claims(tenant)
-        for product in DEMO_PRODUCTS:
-            code = product["code"]
-            status, _ = call("GET", f"/products/{code}", None, claims)
-            if status == 404:
-                body = {key: value for key, value in product.items() if key != "stock"}
-                status, answer = call("POST", "/products", body, claims)
-                if status not in (200, 201):
-                    raise SeedError(f"POST /products {code} for {tenant}: {status} {json.dumps(answer)[:300]}")
-                writes += 1
-            elif status != 200:
-                raise SeedError(f"GET /products/{code} for {tenant}: {status}")
-            status, _ = call("GET", f"/inventory/{code}", None, claims)
-            if status == 404:
-                body = {"version": 0, "quantity": product["stock"], "warehouseCode": "WH-01"}
-                status, answer = call("PATCH", f"/inventory/{code}", body, claims)
-                if status not in (200, 201):
-                    raise SeedError(f"PATCH /inventory/{code} for {tenant}: {status} {json.dumps(answer)[:300]}")
-                writes += 1
-            elif status != 200:
-                raise SeedError(f"GET /inventory/{code} for {tenant}: {status}")
+        api = CallApi(_as_admin(call, tenant))
+        for result in seed_catalogue_rows(api, [dict(product) for product in DEMO_PRODUCTS]):
+            if not result.ok:
+                raise SeedError(f"demo catalogue of {tenant}, {result.code}: {result.error}")
+            writes += (result.product == "created") + (result.stock == "set")
     return writes
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from harness.runtime_process import RuntimeProcess
 from infra.names import DEFAULT_STAGE
 from local.template import synthesize
-from tests.e2e.runtime_process import RuntimeProcess
 
 _TEMPLATES: dict[Path, Path] = {}
 

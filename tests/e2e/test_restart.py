@@ -12,14 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.runtime_process import (
-    Api,
-    RuntimeProcess,
-    order_body,
-    port_is_free,
-    token_for,
-    wait_for,
-)
+from harness.runtime_process import Api, RuntimeProcess, port_is_free, token_for, wait_for
+from harness.seed import order_body
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +73,7 @@ def test_restart_keeps_orders_stock_and_sequence_and_replays_nothing(persistent:
     outputs = persistent.start()
     assert outputs["DynamoDbEngine"] == "local"
     api = Api(outputs["ApiUrl"], token_for(outputs, "shop-a"))
-    status, created = api.post("/orders", order_body("PRD-002", 3))
+    status, created = api.post("/orders", order_body(("PRD-002", 3)))
     assert status == 201, created
     assert created["code"] == "ORD-000001"
     wait_for(
@@ -111,7 +105,7 @@ def test_restart_keeps_orders_stock_and_sequence_and_replays_nothing(persistent:
         assert api.get("/inventory/PRD-002")[1] == stock_before
 
         # And the next order gets the next number, and its reservation adds to the first
-        status, created = api.post("/orders", order_body("PRD-002", 2))
+        status, created = api.post("/orders", order_body(("PRD-002", 2)))
         assert (status, created["code"]) == (201, "ORD-000002")
         wait_for(
             lambda: api.get("/orders/ORD-000002")[1]["attributes"]["inventoryStatus"] == "reserved",

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from harness.runtime_process import wait_for
 from local.aws_emulator import AwsEmulator
 from local.functions import LocalFunction
 from local.pollers import Checkpoints, MappingConfig, StreamPoller
 from local.provision import client
-from tests.e2e.runtime_process import wait_for
 
 pytestmark = pytest.mark.ddb_local
 

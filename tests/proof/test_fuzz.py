@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.proof.ledger import LEDGER, RecordingApi, multi_line_order, new_product
+from tests.proof.ledger import RecordingApi, multi_line_order, new_product
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +87,7 @@ def fuzz_schema(fuzz_api: RecordingApi) -> Any:
 
 def send(case: Any, api: RecordingApi, session: requests.Session) -> Any:
     response = case.call(session=session, headers={"Authorization": f"Bearer {api.token}"}, timeout=REQUEST_TIMEOUT_S)
-    LEDGER.record(case.method.upper(), case.formatted_path, response.status_code, TENANT, _json(response))
+    api.ledger.record(case.method.upper(), case.formatted_path, response.status_code, TENANT, _json(response))
     return response
 
 
@@ -206,7 +206,7 @@ def test_bodies_with_other_content_types_and_headers_never_get_a_5xx(
         body = raw if raw is not None else json.dumps(case.body).encode()
         all_headers = {**headers, "Content-Type": content_type, "Authorization": f"Bearer {fuzz_api.token}"}
         response = session.request(case.method, url, data=body, headers=all_headers, timeout=REQUEST_TIMEOUT_S)
-        LEDGER.record(case.method.upper(), case.formatted_path, response.status_code, TENANT, _json(response))
+        fuzz_api.ledger.record(case.method.upper(), case.formatted_path, response.status_code, TENANT, _json(response))
         sent.append((content_type, response.status_code))
         answer = _json(response)
         accepted = response.status_code < 300

@@ -28,7 +28,9 @@ def post_concurrently(api: RecordingApi, bodies: list[dict[str, Any]]) -> list[t
 
     def post(body: dict[str, Any]) -> tuple[int, Any]:
         if not hasattr(local, "api"):
-            local.api = RecordingApi(f"http://{api.host}:{api.port}/", api.token, api.tenant, REQUEST_TIMEOUT_S)
+            local.api = RecordingApi(
+                f"http://{api.host}:{api.port}/", api.token, api.tenant, api.ledger, REQUEST_TIMEOUT_S
+            )
             with lock:
                 clients.append(local.api)
         return local.api.post("/orders", body)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tests.support.events import FakeLambdaContext
+from harness.events import FakeLambdaContext
 
 MAX_SHARDS = 1000
 MAX_PAGES_PER_SHARD = 1000
@@ -215,8 +215,8 @@ def local_shop(client: Any, streams_client: Any, monkeypatch: Any) -> LocalShop:
     """
     from handlers import data_sync
     from handlers import idempotency as api_idempotency
+    from harness.tables import create_tables
     from shop import wiring
-    from tests.support.tables import create_tables
 
     tables, idempotency_table = create_tables(client)
     topic_arn = "arn:aws:sns:us-east-1:123456789012:notifications"
