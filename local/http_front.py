@@ -43,6 +43,14 @@ log = logging.getLogger("local")
 LOOPBACK = "127.0.0.1"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DRAIN_LIMIT_FACTOR = 4  # bodies up to 4x the limit are read (and dropped) before the 413
+# A client that sends nothing for this long (headers, body, or between kept-alive requests) is cut
+# off: an idle or trickling connection must not hold its thread forever.
+SOCKET_TIMEOUT_S = 20.0
+# A body must arrive within this long in total, however it trickles (slow-loris bodies).
+BODY_DEADLINE_S = 60.0
+# Connections served at once; one more is answered 503 and closed rather than given a thread.
+MAX_CONNECTIONS = 64
+READ_CHUNK = 64 * 1024
 JWKS_REFRESH_S = 30.0
 COGNITO_AUTH = "COGNITO_USER_POOLS"
 _INVOCATION_ARN = re.compile(r"functions/(?P<arn>arn:[^/]+)/invocations")
@@ -396,6 +404,56 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _BadBody(Exception):
+    """A body the front cannot read: a malformed chunk size, or one that does not arrive in time."""
+
+
+class BoundedThreadingHTTPServer(ThreadingHTTPServer):
+    """A thread per connection, at most `max_connections` at once.
+
+    A connection past the bound gets a 503 and is closed by the accepting thread, so that a flood
+    of idle connections costs sockets the kernel times out, not threads.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any, max_connections: int = MAX_CONNECTIONS) -> None:
+        super().__init__(address, handler)
+        self.max_connections = max_connections
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self.refused = 0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.refused += 1
+            try:
+                request.settimeout(1.0)
+                request.sendall(BUSY_RESPONSE)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+_BUSY_BODY = b'{"message": "Service Unavailable"}'
+BUSY_RESPONSE = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    + f"Content-Length: {len(_BUSY_BODY)}\r\nConnection: close\r\n\r\n".encode()
+    + _BUSY_BODY
+)
+
+
 class ApiFront:
     """Serves the REST API on 127.0.0.1:`port` in a thread pool (one thread per connection)."""
 
@@ -408,12 +466,16 @@ class ApiFront:
         port: int,
         max_body_bytes: int = MAX_BODY_BYTES,
         on_request: Callable[[str, str, int, float], None] | None = None,
+        socket_timeout_s: float = SOCKET_TIMEOUT_S,
+        body_deadline_s: float = BODY_DEADLINE_S,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.routes = routes
         self.verifier = verifier
         self.stage = stage
         self.max_body_bytes = max_body_bytes
         self.on_request = on_request
+        self.body_deadline_s = body_deadline_s
         front = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -422,6 +484,9 @@ class ApiFront:
             # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm
             # and the client's delayed ACK add ~40 ms to every kept-alive response.
             disable_nagle_algorithm = True
+            # socketserver applies this to the connection's socket: every read and write waits at
+            # most this long (an idle kept-alive connection is closed after it too).
+            timeout = socket_timeout_s
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
                 log.debug("http %s", format % args)
@@ -436,8 +501,7 @@ class ApiFront:
                     return self.handle_one
                 raise AttributeError(name)
 
-        self.server = ThreadingHTTPServer((LOOPBACK, port), Handler)
-        self.server.daemon_threads = True
+        self.server = BoundedThreadingHTTPServer((LOOPBACK, port), Handler, max_connections)
         self._thread: threading.Thread | None = None
 
     @property
@@ -486,31 +550,59 @@ class ApiFront:
     # -- one request ------------------------------------------------------------------------------
 
     def _read_body(self, request: BaseHTTPRequestHandler) -> bytes:
+        deadline = time.monotonic() + self.body_deadline_s
         if "chunked" in (request.headers.get("Transfer-Encoding") or "").lower():
-            chunks, total = [], 0
-            for _ in range(1_000_000):  # bounded by the size limit long before this
-                size = int(request.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    request.rfile.readline()
-                    break
-                total += size
-                if total > self.max_body_bytes:
-                    raise _BodyTooLarge
-                chunks.append(request.rfile.read(size))
-                request.rfile.readline()
-            return b"".join(chunks)
-        length = int(request.headers.get("Content-Length") or 0)
+            return self._read_chunked(request, deadline)
+        try:
+            length = int(request.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise _BadBody("Content-Length is not a number") from None
+        if length < 0:
+            raise _BadBody("Content-Length is negative")
         if length > self.max_body_bytes:
             if length <= DRAIN_LIMIT_FACTOR * self.max_body_bytes:
                 # Read what the client is sending so that it sees the 413, not a broken pipe.
-                remaining = length
-                while remaining > 0:
-                    chunk = request.rfile.read(min(remaining, 1 << 20))
-                    if not chunk:
-                        break
-                    remaining -= len(chunk)
+                self._read_exactly(request, length, deadline, keep=False)
             raise _BodyTooLarge
-        return request.rfile.read(length) if length > 0 else b""
+        return self._read_exactly(request, length, deadline)
+
+    def _read_chunked(self, request: BaseHTTPRequestHandler, deadline: float) -> bytes:
+        chunks, total = [], 0
+        for _ in range(1_000_000):  # bounded by the size limit long before this
+            line = request.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                raise _BadBody("malformed chunk size") from None
+            if size < 0:
+                # int("-1", 16) is -1, and rfile.read(-1) would read to EOF past every limit.
+                raise _BadBody("negative chunk size")
+            if size == 0:
+                request.rfile.readline(1024)
+                break
+            total += size
+            if total > self.max_body_bytes:
+                raise _BodyTooLarge
+            chunks.append(self._read_exactly(request, size, deadline))
+            request.rfile.readline(1024)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _read_exactly(request: BaseHTTPRequestHandler, length: int, deadline: float, keep: bool = True) -> bytes:
+        """`length` bytes in reads of at most READ_CHUNK, all within `deadline` (else _BadBody)."""
+        parts: list[bytes] = []
+        remaining = length
+        while remaining > 0:
+            if time.monotonic() > deadline:
+                raise _BadBody("the body did not arrive in time")
+            # read1: one socket read at most, so the deadline is checked between a trickle's bytes.
+            chunk = request.rfile.read1(min(remaining, READ_CHUNK))  # type: ignore[attr-defined]
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            if keep:
+                parts.append(chunk)
+        return b"".join(parts)
 
     def _strip_stage(self, path: str) -> str:
         prefix = f"/{self.stage}"
@@ -527,9 +619,13 @@ class ApiFront:
         close = False
         try:
             body = self._read_body(request)
-        except (_BodyTooLarge, ValueError):
+        except _BodyTooLarge:
             close = True
             response = self._gateway(413, "Request Too Long")
+        except (_BadBody, TimeoutError) as error:
+            # The rest of the stream cannot be trusted: answer and close the connection.
+            close = True
+            response = self._gateway(400, f"Bad Request: {error}" if str(error) else "Bad Request")
         else:
             try:
                 response = self._respond(request, method, path, split.query, body)
@@ -604,7 +700,7 @@ class ApiFront:
             request.end_headers()
             if method != "HEAD":
                 request.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
             request.close_connection = True
 
 
