@@ -53,6 +53,7 @@ MAX_CONNECTIONS = 64
 READ_CHUNK = 64 * 1024
 JWKS_REFRESH_S = 30.0
 COGNITO_AUTH = "COGNITO_USER_POOLS"
+ENVIRONMENT_HEADER = "X-Local-Execution-Environment"
 _INVOCATION_ARN = re.compile(r"functions/(?P<arn>arn:[^/]+)/invocations")
 
 
@@ -596,7 +597,7 @@ class ApiFront:
             if time.monotonic() > deadline:
                 raise _BadBody("the body did not arrive in time")
             # read1: one socket read at most, so the deadline is checked between a trickle's bytes.
-            chunk = request.rfile.read1(min(remaining, READ_CHUNK))  # type: ignore[attr-defined]
+            chunk = request.rfile.read1(min(remaining, READ_CHUNK))
             if not chunk:
                 break
             remaining -= len(chunk)
@@ -674,7 +675,7 @@ class ApiFront:
             host=str(request.headers.get("Host") or f"{LOOPBACK}:{self.port}"),
         )
         try:
-            result = target.function.invoke(event, describe=f"{method} {path}")
+            result, environment = target.function.invoke_in_environment(event, describe=f"{method} {path}")
         except Exception:
             return self._gateway(502, "Internal server error")
         response = proxy_response(result)
@@ -682,6 +683,10 @@ class ApiFront:
             log.warning("%s returned a malformed proxy response", target.function.name)
             return self._gateway(502, "Internal server error")
         response.headers.append(("x-amzn-RequestId", event["requestContext"]["requestId"]))
+        if environment is not None:
+            # Local only: which execution environment answered, so that a test can show that
+            # concurrent requests really ran at once (in different environments).
+            response.headers.append((ENVIRONMENT_HEADER, str(environment)))
         return response
 
     def _write(self, request: BaseHTTPRequestHandler, method: str, response: HttpResponse, close: bool) -> None:
