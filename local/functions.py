@@ -19,7 +19,7 @@ from typing import Any
 
 from local.template import ACCOUNT_ID, REGION, Resolver, Template
 from local.worker_process import LambdaContext
-from local.workers import WorkerPool, WorkerSpec, Zygote
+from local.workers import Worker, WorkerPool, WorkerSpec, Zygote, reap
 
 log = logging.getLogger("local")
 
@@ -183,7 +183,14 @@ def start_environments(
         raise errors[0]
 
 
-def stop_environments(functions: dict[str, LocalFunction]) -> None:
+def close_environments(functions: dict[str, LocalFunction]) -> list[Worker]:
+    """Close every function's workers at once (they exit on EOF); returns them, for `reap`."""
+    workers: list[Worker] = []
     for function in functions.values():
         if function.pool is not None:
-            function.pool.stop()
+            workers += function.pool.close()
+    return workers
+
+
+def stop_environments(functions: dict[str, LocalFunction]) -> None:
+    reap(close_environments(functions))

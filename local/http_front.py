@@ -1,5 +1,12 @@
 """The REST API on 127.0.0.1, shaped by the template's API Gateway resources and methods.
 
+The parts: `local.api_routes` (which method a request reaches), `local.authorizer` (the Cognito
+authorizer), `local.proxy_events` (the proxy event and the response); this module is the server.
+It bounds what a client can hold: a body over 10 MB (however it is framed) is a 413, every socket
+read and write waits at most 20 s, a body must arrive within 60 s, and at most 64 connections
+hold a thread at once (one more gets a 503).
+
+
 Each request is matched to a method of the template's REST API (most specific resource first, as
 API Gateway does: a literal path part wins over `{param}`, which wins over `{proxy+}`) and
 becomes the proxy event API Gateway sends to the method's Lambda. Methods with
@@ -16,27 +23,19 @@ with their integration response's headers; gateway responses add their headers (
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import re
 import threading
 import time
-import urllib.request
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import urlsplit
 
-import jwt
-
-from infra.names import OPENAPI_PATH, SWAGGER_PATH
-from local.functions import LocalFunction
-from local.template import ACCOUNT_ID, Resolver, Template
+from local.api_routes import COGNITO_AUTH, Routes
+from local.authorizer import TokenVerifier, flatten_claims
+from local.proxy_events import HttpResponse, build_event, json_response, proxy_response
 
 log = logging.getLogger("local")
 
@@ -51,354 +50,7 @@ BODY_DEADLINE_S = 60.0
 # Connections served at once; one more is answered 503 and closed rather than given a thread.
 MAX_CONNECTIONS = 64
 READ_CHUNK = 64 * 1024
-JWKS_REFRESH_S = 30.0
-COGNITO_AUTH = "COGNITO_USER_POOLS"
 ENVIRONMENT_HEADER = "X-Local-Execution-Environment"
-_INVOCATION_ARN = re.compile(r"functions/(?P<arn>arn:[^/]+)/invocations")
-
-
-# ---------------------------------------------------------------------------------------------
-# Routes
-
-
-@dataclass
-class Method:
-    http_method: str
-    authorization: str  # NONE | COGNITO_USER_POOLS | ...
-    function: LocalFunction | None = None  # AWS_PROXY target
-    integration: str = "AWS_PROXY"
-    mock_status: int = 200
-    mock_headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ResourceNode:
-    path_part: str  # "" for the root
-    resource_id: str
-    children: list[ResourceNode] = field(default_factory=list)
-    methods: dict[str, Method] = field(default_factory=dict)
-
-    @property
-    def kind(self) -> int:
-        """Match priority: literal (0), {param} (1), {param+} (2)."""
-        if self.path_part.startswith("{") and self.path_part.endswith("+}"):
-            return 2
-        return 1 if self.path_part.startswith("{") else 0
-
-
-@dataclass
-class Match:
-    node: ResourceNode
-    resource_path: str
-    path_parameters: dict[str, str]
-
-
-class Routes:
-    """The REST API's resource tree and methods."""
-
-    def __init__(self, root: ResourceNode, gateway_headers: dict[str, dict[str, str]] | None = None) -> None:
-        self.root = root
-        self.gateway_headers = gateway_headers or {}
-
-    @classmethod
-    def from_template(
-        cls, template: Template, resolver: Resolver, functions: dict[str, LocalFunction]
-    ) -> Routes | None:
-        apis = template.of_type("AWS::ApiGateway::RestApi")
-        if not apis:
-            return None
-        root = ResourceNode("", "root")
-        nodes: dict[str, ResourceNode] = {}
-        resources = {r.logical_id: r for r in template.of_type("AWS::ApiGateway::Resource")}
-
-        def node_for(logical_id: str) -> ResourceNode:
-            if logical_id in nodes:
-                return nodes[logical_id]
-            props = resources[logical_id].properties
-            parent_ref = props.get("ParentId") or {}
-            parent = root if "Fn::GetAtt" in parent_ref else node_for(str(parent_ref.get("Ref")))
-            node = ResourceNode(str(props["PathPart"]), logical_id)
-            parent.children.append(node)
-            parent.children.sort(key=lambda child: child.kind)
-            nodes[logical_id] = node
-            return node
-
-        for logical_id in resources:
-            node_for(logical_id)
-        by_arn = {function.arn: function for function in functions.values()}
-        for resource in template.of_type("AWS::ApiGateway::Method"):
-            props = resource.properties
-            resource_ref = props.get("ResourceId") or {}
-            node = root if "Fn::GetAtt" in resource_ref else node_for(str(resource_ref.get("Ref")))
-            integration = props.get("Integration") or {}
-            method = Method(
-                http_method=str(props.get("HttpMethod", "ANY")).upper(),
-                authorization=str(props.get("AuthorizationType") or "NONE"),
-                integration=str(integration.get("Type") or ""),
-            )
-            if integration.get("Type") in ("AWS_PROXY", "AWS"):
-                uri = str(resolver.resolve_lenient(integration.get("Uri"), placeholder=""))
-                found = _INVOCATION_ARN.search(uri)
-                method.function = by_arn.get(found.group("arn")) if found else None
-            elif integration.get("Type") == "MOCK":
-                responses = integration.get("IntegrationResponses") or [{}]
-                method.mock_status = int(responses[0].get("StatusCode", 200))
-                method.mock_headers = _static_headers(responses[0].get("ResponseParameters") or {})
-            node.methods[method.http_method] = method
-        gateway_headers = {
-            str(r.properties.get("ResponseType")): _static_headers(r.properties.get("ResponseParameters") or {})
-            for r in template.of_type("AWS::ApiGateway::GatewayResponse")
-        }
-        return cls(root, gateway_headers)
-
-    @classmethod
-    def catch_all(cls, function: LocalFunction) -> Routes:
-        """For a template without a REST API: every path to one function, authorized except the
-        OpenAPI document and Swagger UI."""
-        root = ResourceNode("", "root")
-        proxy = ResourceNode("{proxy+}", "proxy")
-        proxy.methods["ANY"] = Method("ANY", COGNITO_AUTH, function)
-        root.children.append(proxy)
-        for path in (OPENAPI_PATH, SWAGGER_PATH):
-            open_node = ResourceNode(path.strip("/"), path)
-            open_node.methods["ANY"] = Method("ANY", "NONE", function)
-            root.children.insert(0, open_node)
-        return cls(root)
-
-    def match(self, path: str) -> Match | None:
-        parts = [unquote(part) for part in path.strip("/").split("/")] if path.strip("/") else []
-        return self._match(self.root, parts, [], {})
-
-    def _match(self, node: ResourceNode, parts: list[str], names: list[str], params: dict[str, str]) -> Match | None:
-        if not parts:
-            return Match(node, "/" + "/".join(names), params) if node.methods else None
-        head, rest = parts[0], parts[1:]
-        for child in node.children:
-            if child.kind == 0 and child.path_part == head:
-                found = self._match(child, rest, [*names, child.path_part], params)
-            elif child.kind == 1 and head:
-                found = self._match(child, rest, [*names, child.path_part], {**params, child.path_part[1:-1]: head})
-            elif child.kind == 2:
-                name = child.path_part[1:-2]
-                found = Match(child, "/" + "/".join([*names, child.path_part]), {**params, name: "/".join(parts)})
-            else:
-                found = None
-            if found is not None:
-                return found
-        return None
-
-    def gateway_response_headers(self, status: int) -> dict[str, str]:
-        specific = {401: "UNAUTHORIZED", 403: "MISSING_AUTHENTICATION_TOKEN", 413: "REQUEST_TOO_LARGE"}.get(status)
-        headers = dict(self.gateway_headers.get("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX", {}))
-        if specific:
-            headers.update(self.gateway_headers.get(specific, {}))
-        return headers
-
-
-def _static_headers(parameters: dict[str, Any]) -> dict[str, str]:
-    """`method.response.header.X: "'value'"` -> {"X": "value"} (only static, quoted values)."""
-    headers = {}
-    for key, value in parameters.items():
-        name = key.rsplit(".header.", 1)[-1] if ".header." in key else None
-        if name and isinstance(value, str) and value.startswith("'") and value.endswith("'"):
-            headers[name] = value[1:-1]
-    return headers
-
-
-# ---------------------------------------------------------------------------------------------
-# Token verification
-
-
-class TokenVerifier:
-    """Verifies Cognito ID tokens as API Gateway's Cognito authorizer does, against the local pool."""
-
-    def __init__(self, *, jwks_url: str, issuer: str, audiences: list[str]) -> None:
-        self.jwks_url = jwks_url
-        self.issuer = issuer
-        self.audiences = audiences
-        self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
-        self._lock = threading.Lock()
-
-    def _key(self, kid: str) -> Any:
-        with self._lock:
-            if kid not in self._keys and time.monotonic() - self._fetched_at > JWKS_REFRESH_S:
-                self._fetch()
-            return self._keys.get(kid)
-
-    def _fetch(self) -> None:
-        self._fetched_at = time.monotonic()
-        with urllib.request.urlopen(self.jwks_url, timeout=5) as response:  # noqa: S310 - loopback URL
-            document = json.loads(response.read())
-        self._keys = {str(jwk["kid"]): jwt.PyJWK(jwk).key for jwk in document.get("keys", []) if "kid" in jwk}
-
-    def verify(self, authorization: str | None) -> dict[str, Any] | None:
-        """The token's claims when it is valid, else None (with the reason logged at debug)."""
-        if not authorization:
-            return None
-        token = authorization.strip()
-        if token.lower().startswith("bearer "):
-            token = token[7:].strip()
-        try:
-            header = jwt.get_unverified_header(token)
-            key = self._key(str(header.get("kid")))
-            if key is None or header.get("alg") != "RS256":
-                return None
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key,
-                algorithms=["RS256"],
-                audience=self.audiences,
-                issuer=self.issuer,
-                options={"require": ["exp", "iat", "iss", "aud", "sub", "token_use"]},
-            )
-        except (jwt.PyJWTError, OSError, ValueError) as error:
-            log.debug("token refused: %s", error)
-            return None
-        if claims.get("token_use") != "id":
-            return None
-        return claims
-
-
-def _api_gateway_date(epoch: Any) -> str:
-    return datetime.fromtimestamp(float(epoch), tz=UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
-
-
-def flatten_claims(claims: dict[str, Any]) -> dict[str, str]:
-    """Claims as API Gateway's Cognito authorizer passes them: every value a string."""
-    out: dict[str, str] = {}
-    for name, value in claims.items():
-        if name in ("exp", "iat"):
-            out[name] = _api_gateway_date(value)
-        elif isinstance(value, list):
-            out[name] = ",".join(str(item) for item in value)
-        elif isinstance(value, bool):
-            out[name] = "true" if value else "false"
-        else:
-            out[name] = str(value)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Events and responses
-
-
-def build_event(
-    *,
-    method: str,
-    raw_path: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    match: Match,
-    stage: str,
-    claims: dict[str, str] | None,
-    source_ip: str,
-    host: str,
-) -> dict[str, Any]:
-    """The API Gateway REST proxy event (payload format 1.0) for one request."""
-    split = urlsplit(raw_path)
-    path = unquote(split.path) or "/"
-    single_headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in headers:
-        single_headers[name] = value
-        multi_headers.setdefault(name, []).append(value)
-    query = parse_qsl(split.query, keep_blank_values=True)
-    single_query: dict[str, str] = {}
-    multi_query: dict[str, list[str]] = {}
-    for name, value in query:
-        single_query[name] = value
-        multi_query.setdefault(name, []).append(value)
-    if body:
-        try:
-            text, encoded = body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            text, encoded = base64.b64encode(body).decode(), True
-    else:
-        text, encoded = None, False
-    now = datetime.now(UTC)
-    request_id = str(uuid.uuid4())
-    context: dict[str, Any] = {
-        "accountId": ACCOUNT_ID,
-        "apiId": "local",
-        "domainName": host,
-        "domainPrefix": host.split(".")[0],
-        "extendedRequestId": request_id,
-        "httpMethod": method,
-        "identity": {
-            "sourceIp": source_ip,
-            "userAgent": single_headers.get("User-Agent") or single_headers.get("user-agent"),
-            "accessKey": None,
-            "accountId": None,
-            "caller": None,
-            "user": None,
-            "userArn": None,
-        },
-        "path": f"/{stage}{path}",
-        "protocol": "HTTP/1.1",
-        "requestId": request_id,
-        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-        "requestTimeEpoch": int(now.timestamp() * 1000),
-        "resourceId": match.node.resource_id,
-        "resourcePath": match.resource_path,
-        "stage": stage,
-    }
-    if claims is not None:
-        context["authorizer"] = {"claims": claims}
-    return {
-        "resource": match.resource_path,
-        "path": path,
-        "httpMethod": method,
-        "headers": single_headers or None,
-        "multiValueHeaders": multi_headers or None,
-        "queryStringParameters": single_query or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": match.path_parameters or None,
-        "stageVariables": None,
-        "requestContext": context,
-        "body": text,
-        "isBase64Encoded": encoded,
-    }
-
-
-@dataclass
-class HttpResponse:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-def proxy_response(result: Any) -> HttpResponse | None:
-    """The HTTP response for a Lambda proxy result, or None when it is malformed (-> 502)."""
-    if not isinstance(result, dict):
-        return None
-    try:
-        status = int(result.get("statusCode", 200))
-    except (TypeError, ValueError):
-        return None
-    headers: dict[str, list[str]] = {}
-    for name, value in (result.get("headers") or {}).items():
-        headers[str(name)] = [str(value)]
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers[str(name)] = [str(value) for value in (values or [])]
-    body = result.get("body") or ""
-    if not isinstance(body, str):
-        return None
-    try:
-        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
-    except ValueError:
-        return None
-    return HttpResponse(status, [(n, v) for n, values in headers.items() for v in values], payload)
-
-
-def json_response(status: int, message: str, extra: dict[str, str] | None = None) -> HttpResponse:
-    body = json.dumps({"message": message}).encode()
-    headers = [("Content-Type", "application/json"), *((extra or {}).items())]
-    return HttpResponse(status, headers, body)
-
-
-# ---------------------------------------------------------------------------------------------
-# The server
 
 
 class _BodyTooLarge(Exception):

@@ -25,10 +25,19 @@ from typing import Any, TextIO
 
 from infra.names import stack_name
 from local import demo
+from local.api_routes import Routes
+from local.authorizer import TokenVerifier
 from local.aws_emulator import AwsEmulator
+from local.cognito.pool import UserPools
 from local.dynamodb_local import DynamoDBLocal
-from local.functions import LocalFunction, load_functions, start_environments, stop_environments
-from local.http_front import ApiFront, Routes, TokenVerifier
+from local.functions import (
+    LocalFunction,
+    close_environments,
+    load_functions,
+    start_environments,
+    stop_environments,
+)
+from local.http_front import ApiFront
 from local.java import find_java
 from local.outputs import stack_outputs, write_atomically
 from local.pollers import POLL_INTERVAL_S, StreamPoller, build_pollers
@@ -43,7 +52,7 @@ from local.provision import (
     record_table_names,
 )
 from local.template import PROJECT_ROOT, REGION, Resolver, Template, TemplateError, ensure_template
-from local.workers import Zygote, default_concurrency
+from local.workers import Zygote, default_concurrency, reap
 
 log = logging.getLogger("local")
 
@@ -211,7 +220,9 @@ class LocalRuntime:
         self.resolver = Resolver(self.template)
 
     def _start_aws_emulator(self) -> None:
-        self.aws = AwsEmulator(self.options.aws_port)
+        # The user pool and its signing key live in the state directory (in memory with --in-memory).
+        pools = UserPools.for_state(None if self.options.in_memory else self.state_dir, REGION)
+        self.aws = AwsEmulator(self.options.aws_port, user_pools=pools)
         self.aws_endpoint = self.aws.start()
         if self.engine is DynamoDBEngine.MOTO:
             self.dynamodb_endpoint = self.aws_endpoint
@@ -393,13 +404,17 @@ class LocalRuntime:
             # otherwise and is delivered again after a restart (at least once, as Lambda).
             poller.stop(timeout=max(0.1, deadline - time.monotonic() - 1.5))
         self.pollers = []
-        stop_environments(self.functions)
+        # The workers and the zygote exit on EOF while the JVM stops; whatever is left is killed.
+        workers = close_environments(self.functions)
         if self.zygote is not None:
-            self.zygote.stop()
-            self.zygote = None
+            self.zygote.close()
         if self.ddb_local is not None:
             self.ddb_local.stop(timeout=max(0.5, min(2.0, deadline - time.monotonic() - 0.5)))
             self.ddb_local = None
+        reap(workers, grace_s=0.3)
+        if self.zygote is not None:
+            self.zygote.stop(timeout=0.5)
+            self.zygote = None
         if self.aws is not None:
             self.aws.stop()
             self.aws = None

@@ -110,10 +110,14 @@ class Zygote:
             theirs.close()
         return Connection(ours.detach())
 
-    def stop(self, timeout: float = 2.0) -> None:
+    def close(self) -> None:
+        """Close the control socket: the zygote reads EOF and exits (`stop` waits for it)."""
         control, self._control = self._control, None
         if control is not None:
-            control.close()  # the zygote reads EOF and exits
+            control.close()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        self.close()
         process, self._process = self._process, None
         if process is not None:
             try:
@@ -281,19 +285,30 @@ class WorkerPool:
                     self._all.remove(worker)
             self._condition.notify()
 
-    def stop(self) -> None:
+    def close(self) -> list[Worker]:
+        """Stop taking invocations and close every worker's channel (each exits on EOF); returns
+        the workers, for `reap`. Closing every pool first and reaping once lets them all exit at
+        the same time."""
         with self._condition:
             self._stopped = True
             workers, self._all, self._idle = list(self._all), [], []
             self._condition.notify_all()
         for worker in workers:
             worker.close()
-        deadline = time.monotonic() + STOP_GRACE_S
-        for worker in workers:
-            while time.monotonic() < deadline and _running(worker.pid):
-                time.sleep(0.02)
-            if _running(worker.pid):
-                worker.kill()
+        return workers
+
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        reap(self.close(), grace_s)
+
+
+def reap(workers: list[Worker], grace_s: float = STOP_GRACE_S) -> None:
+    """Wait up to `grace_s` for closed workers to exit, then SIGKILL the ones still there."""
+    deadline = time.monotonic() + grace_s
+    for worker in workers:
+        while time.monotonic() < deadline and _running(worker.pid):
+            time.sleep(0.02)
+        if _running(worker.pid):
+            worker.kill()
 
 
 def _running(pid: int) -> bool:

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from local.api_routes import Method, ResourceNode, Routes
 from local.functions import LocalFunction
-from local.http_front import ApiFront, Method, ResourceNode, Routes
+from local.http_front import ApiFront
 
 CLIENT_TIMEOUT_S = 8.0
 
