@@ -2,9 +2,8 @@
 
 It serves the local user pool (`local.cognito`: Cognito's API and a JWKS at
 `/<poolId>/.well-known/jwks.json`) and, through moto's server, SNS, SQS, and DynamoDB with
-`--dynamodb moto`. moto's threaded server loses updates under concurrency (measured: 16 threads of
-conditional increments reported 11 successes of 10 in 1 run of 8); serializing the WSGI app
-behind one lock made every run exact.
+`--dynamodb moto`. moto's threaded server loses updates under concurrency (measured:
+docs/design.md, test tiers); serializing the WSGI app behind one lock made every run exact.
 """
 
 from __future__ import annotations
