@@ -4,8 +4,8 @@ The parts: `local.api_routes` (which method a request reaches), `local.authorize
 authorizer), `local.proxy_events` (the proxy event and the response); this module is the server.
 It bounds what a client can hold: a body over 10 MB (however it is framed) is a 413, every socket
 read and write waits at most 20 s, a body must arrive within 60 s, and at most 64 connections
-hold a thread at once (one more gets a 503).
-
+hold a thread at once (one more gets a 503); a malformed or late body is a 400 that closes the
+connection.
 
 Each request is matched to a method of the template's REST API (most specific resource first, as
 API Gateway does: a literal path part wins over `{param}`, which wins over `{proxy+}`) and
