@@ -149,6 +149,8 @@ class Api:
         self.token = token
         self.timeout = timeout
         self._connection: http.client.HTTPConnection | None = None
+        # The local runtime's X-Local-Execution-Environment of each answer that carried one.
+        self.environments: list[str] = []
 
     def _conn(self) -> http.client.HTTPConnection:
         if self._connection is None:
@@ -188,6 +190,9 @@ class Api:
                     raise
         if response.getheader("Connection", "").lower() == "close":
             self.close()
+        environment = response.getheader("X-Local-Execution-Environment")
+        if environment:
+            self.environments.append(environment)
         text = data.decode("utf-8", errors="replace")
         try:
             return response.status, json.loads(text) if text else None

@@ -1,9 +1,9 @@
 """The demo: tenants shop-a and shop-b, an admin and a staff user in each, products with stock.
 
-Users go into the local Cognito pool through its admin API (moto keeps no state between runs, so
-they are created on every start). Products and stock go through the system's own API handler, as
-an admin of the tenant would send them (POST /products, PATCH /inventory/{code}), and only when
-missing: a restart neither duplicates nor resets them.
+Users go into the local user pool through its admin API on every start, idempotently (a user
+that exists keeps its account; its password is set again). Products and stock go through the
+system's own API handler, as an admin of the tenant would send them (POST /products,
+PATCH /inventory/{code}), and only when missing: a restart neither duplicates nor resets them.
 """
 
 from __future__ import annotations
@@ -30,16 +30,23 @@ class DemoUser:
     role: str
 
 
-DEMO_USERS = tuple(
-    DemoUser(
+def demo_user(tenant: str, role: str) -> DemoUser:
+    """`<role>@<tenant>.example.com` with a password that meets the stack's policy (12+
+    characters, upper, lower, digit, symbol)."""
+    return DemoUser(
         tenant=tenant,
         username=f"{role}@{tenant}.example.com",
-        # Meets the stack's password policy (12+ characters, upper, lower, digit, symbol).
         password=f"{tenant.title().replace('-', '')}-{role.title()}-Pass1!",
         role=role,
     )
-    for tenant in TENANTS
-    for role in ("admin", "staff")
+
+
+# One line per demo user: a new one is one more line.
+DEMO_USERS: tuple[DemoUser, ...] = (
+    demo_user("shop-a", "admin"),
+    demo_user("shop-a", "staff"),
+    demo_user("shop-b", "admin"),
+    demo_user("shop-b", "staff"),
 )
 
 # PRD-001 is the seed's example product (2 x 29.99 -> subtotal 59.98, tax 6.00, total 65.98).

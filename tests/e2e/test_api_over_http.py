@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from moto.utilities.utils import load_resource
 
 from harness.runtime_process import Api, RuntimeProcess, token_for, wait_for
 from harness.seed import SEED_ORDER, order_body
@@ -157,10 +157,11 @@ def test_an_order_beyond_the_stock_fails_its_reservation_and_reserves_nothing(ad
 # -- the authorizer -------------------------------------------------------------------------------
 
 
-def _moto_signing_key() -> Any:
-    """The private key moto's Cognito signs with (its resources ship it), to make a token that is
-    valid in every respect but the one a test breaks."""
-    return jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json")).key
+def _pool_signing_key(runtime: RuntimeProcess) -> Any:
+    """The local pool's private key, from the runtime's state directory (the only place it is),
+    to make a token that is valid in every respect but the one a test breaks."""
+    pem = (runtime.state_dir / "cognito" / "signing-key.pem").read_bytes()
+    return serialization.load_pem_private_key(pem, password=None)
 
 
 def _resign(token: str, key: Any, **changes: Any) -> str:
@@ -175,25 +176,25 @@ def _unauthorized(api: Api, token: str | None) -> None:
     assert (status, body) == (401, {"message": "Unauthorized"})
 
 
-def test_a_valid_token_is_accepted_raw_or_as_bearer(outputs: dict[str, Any]) -> None:
+def test_a_valid_token_is_accepted_raw_or_as_bearer(outputs: dict[str, Any], local_runtime: RuntimeProcess) -> None:
     token = token_for(outputs, "shop-a", "staff")
     api = Api(outputs["ApiUrl"])
     try:
         assert api.request("GET", "/orders", headers={"Authorization": token}, token="")[0] == 200
         assert api.request("GET", "/orders", headers={"Authorization": f"Bearer {token}"}, token="")[0] == 200
         # The same claims re-signed with the pool's key pass: the refusals below are about what they break
-        assert (
-            api.request("GET", "/orders", headers={"Authorization": _resign(token, _moto_signing_key())}, token="")[0]
-            == 200
-        )
+        resigned = _resign(token, _pool_signing_key(local_runtime))
+        assert api.request("GET", "/orders", headers={"Authorization": resigned}, token="")[0] == 200
     finally:
         api.close()
 
 
-def test_missing_malformed_forged_expired_and_wrong_use_tokens_get_401(outputs: dict[str, Any]) -> None:
+def test_missing_malformed_forged_expired_and_wrong_use_tokens_get_401(
+    outputs: dict[str, Any], local_runtime: RuntimeProcess
+) -> None:
     token = token_for(outputs, "shop-a", "admin")
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pool_key = _moto_signing_key()
+    pool_key = _pool_signing_key(local_runtime)
     api = Api(outputs["ApiUrl"])
     try:
         _unauthorized(api, None)  # missing
