@@ -35,7 +35,7 @@ from bench._common import (
 from cqrs.settings import Tables
 
 TENANT = "bench-core"
-TABLES = Tables(command="stub-command", data="stub-data", history="stub-history", sequences="stub-sequences")
+TABLES = Tables(command="stub-command", data="stub-data", sequences="stub-sequences")
 PAGE = 20
 
 

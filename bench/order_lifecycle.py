@@ -209,8 +209,8 @@ def ours(meter: Meter, streams: Any, tables: Any, idempotency_table: str) -> dic
     sns = RecordingSns()
     notifications = wiring.build_notifications(sns, "arn:aws:sns:us-east-1:123456789012:n", idempotency_table, client)
     registry = wiring.build_data_sync(wiring.shop().stock, notifications)
-    saved = (data_sync.notifications, data_sync.data_sync)
-    data_sync.notifications, data_sync.data_sync = (lambda: notifications), (lambda: registry)  # type: ignore[assignment]
+    saved = data_sync.data_sync
+    data_sync.data_sync = lambda: registry  # type: ignore[assignment]
     try:
         from handlers import projector
 
@@ -254,7 +254,7 @@ def ours(meter: Meter, streams: Any, tables: Any, idempotency_table: str) -> dic
             raise RuntimeError(f"our lifecycle went wrong: stock {final}, {len(sns.published)} notifications")
         return phases
     finally:
-        data_sync.notifications, data_sync.data_sync = saved
+        data_sync.data_sync = saved
 
 
 def _ok(result: Any, status: int) -> Any:
@@ -269,12 +269,13 @@ def _ok(result: Any, status: int) -> Any:
 class SeedDesign:
     """The seed's calls on its own tables (see the module docstring for the sources)."""
 
-    def __init__(self, client: Any, tables: Any) -> None:
+    def __init__(self, client: Any, tables: Any, history_table: str) -> None:
         from cqrs.dynamo import serialize
 
         self._serialize = serialize
         self.client = client
         self.tables = tables
+        self.history_table = history_table  # the seed keeps a history table apart from its commands
         self.pk = f"TENANT#{TENANT}"
         self.pending: list[dict[str, Any]] = []  # commands written, waiting for the projection
 
@@ -318,15 +319,17 @@ class SeedDesign:
             command = self.pending.pop(0)
             sk = command["sk"].rsplit("@", 1)[0]
             self.client.get_item(TableName=self.tables.data, Key=self._key(sk))
-            self.client.put_item(TableName=self.tables.history, Item=self._serialize(command))
+            self.client.put_item(TableName=self.history_table, Item=self._serialize(command))
             self.client.put_item(TableName=self.tables.data, Item=self._serialize({**command, "sk": sk}))
 
     def _key(self, sk: str) -> dict[str, Any]:
         return {"pk": {"S": self.pk}, "sk": {"S": sk}}
 
 
-def seed(meter: Meter, client: Any, tables: Any, order_template: dict[str, Any]) -> dict[str, Phase]:
-    design = SeedDesign(client, tables)
+def seed(
+    meter: Meter, client: Any, tables: Any, history_table: str, order_template: dict[str, Any]
+) -> dict[str, Phase]:
+    design = SeedDesign(client, tables, history_table)
     for code, stock in (("PRD-001", 10), ("PRD-002", 5)):
         design.publish_async(
             f"INVENTORY#{code}",
@@ -401,7 +404,7 @@ def run(quick: bool = False) -> list[Figure]:
 
     from cqrs.dynamo import deserialize, dynamodb_client
     from local.dynamodb_local import DynamoDBLocal
-    from tests.support.tables import create_tables
+    from tests.support.tables import create_table, create_tables
 
     with DynamoDBLocal() as ddb:
         env = {**BASE_ENV, "AWS_ENDPOINT_URL_DYNAMODB": ddb.endpoint, "POWERTOOLS_METRICS_DISABLED": "true"}
@@ -410,6 +413,7 @@ def run(quick: bool = False) -> list[Figure]:
             streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=ddb.endpoint)
             tables, idempotency = create_tables(setup, prefix="life")
             seed_tables, _ = create_tables(setup, prefix="seed")
+            create_table(setup, "seed-history", stream=False)
             with environment(table_env(tables, idempotency)), quiet():
                 reset_wiring()
                 meter = Meter(dynamodb_client())
@@ -417,7 +421,7 @@ def run(quick: bool = False) -> list[Figure]:
                     our_phases = ours(meter, streams, tables, idempotency)
                     scan = setup.scan(TableName=tables.data)["Items"]
                     order = next(deserialize(i) for i in scan if i["sk"]["S"].startswith("ORDER#"))
-                    seed_phases = seed(meter, meter.client, seed_tables, dict(order["attributes"]))
+                    seed_phases = seed(meter, meter.client, seed_tables, "seed-history", dict(order["attributes"]))
                 reset_wiring()
 
     def total(phases: dict[str, Phase]) -> Phase:

@@ -22,7 +22,6 @@ from shop.models import UpdateInventoryRequest, UpdateStatusRequest
 from shop.order_sync import OrderDataSyncHandler
 from shop.status import OrderStatus
 from shop.wiring import Shop, build_notifications, build_shop
-from tests.support.events import FakeLambdaContext
 from tests.support.seed import add_stocked_product, place_order
 from tests.support.streams import RecordingSns
 from tests.support.tables import create_tables
@@ -80,7 +79,6 @@ def test_twenty_orders_racing_for_five_units_reserve_exactly_five(env: tuple[Sho
     notifications = build_notifications(
         sns, "arn:aws:sns:us-east-1:123456789012:n", idempotency_table, ddb_local_client
     )
-    notifications.register_lambda_context(FakeLambdaContext())
     handler = OrderDataSyncHandler(app.stock, notifications)
 
     # When the data-sync handler runs for all of them at once
