@@ -5,8 +5,9 @@ DynamoDB Local (in memory, stopped at the end) with the same counter:
 
 - ours: the API handler in-process for the five writes, then the real stream Lambdas
   (`handlers.projector`, `handlers.data_sync`) fed the records read from the tables' streams
-  until they are quiet: projection catch-up, stock settled per order in one transaction,
-  notification markers on the idempotency table (SNS itself is a recording stub: no DynamoDB);
+  until they are quiet: projection catch-up (a read per command), stock settled per order in
+  one transaction, a notification marker per notification on the idempotency table (SNS itself
+  is a recording stub: no DynamoDB);
 - the seed's design, replayed call for call from `seed/ecommerce-example.md` and the reference
   framework's `CommandService.publish`: `publishAsync` = GetItem of the command version it
   names (updates) + conditional PutItem of the next version; status updates GetItem the order
@@ -52,6 +53,7 @@ from bench._common import (
 TENANT = "bench-life"
 LINES = {"PRD-001": 2, "PRD-002": 1}
 STEPS = ("confirmed", "processing", "shipped", "delivered")
+TARGET_WCU = 42  # 1.5x the seed's design, which reserves line by line and can oversell
 _CAPACITY_OPS = {
     "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
     "BatchWriteItem", "TransactWriteItems", "TransactGetItems",
@@ -445,19 +447,24 @@ def run(quick: bool = False) -> list[Figure]:
         "Stream reads (GetRecords) are Lambda's, not billed as table requests, and not counted."
     )
     say(
-        "Ours writes command + data + history in one transaction (2 WCU per KB each) so every write "
-        "is readable at once, settles a whole order's stock in one transaction and keeps a marker "
-        "per notification; the seed writes one item at a time and can leave half an order reserved."
+        "Ours logs each command (the log is the history) and writes the read model at once, so every "
+        "write is readable on the next request: two puts for one existing entity, one transaction "
+        "for a create or for a whole order's stock; one marker per notification. The seed writes "
+        "one item at a time and can leave half an order reserved."
     )
     say(
-        f"Of our {_fmt(ours_total.wcu)} WCU, {_fmt(our_phases['projector'].wcu)} are the projector's catch-up "
-        "(history PutItem + conditional data PutItem per command) rewriting what the API's transaction "
-        "already wrote; a version check before writing would trade them for reads."
+        f"Of our {_fmt(ours_total.wcu)} WCU, {_fmt(our_phases['projector'].wcu)} are the projector's "
+        "(it writes only when a read-model put was lost; otherwise one read finds it current)."
     )
     what = "per order lifecycle, 2 lines (ours / seed)"
     return [
         Figure("lifecycle", f"DynamoDB requests {what}", f"{ours_total.total} / {seed_total.total}"),
-        Figure("lifecycle", f"write units {what}", f"{_fmt(ours_total.wcu)} / {_fmt(seed_total.wcu)}"),
+        Figure(
+            "lifecycle",
+            f"write units {what}",
+            f"{_fmt(ours_total.wcu)} / {_fmt(seed_total.wcu)}",
+            f"ours <= {TARGET_WCU}",
+        ),
         Figure("lifecycle", f"read units {what}", f"{_fmt(ours_total.rcu)} / {_fmt(seed_total.rcu)}"),
     ]
 
