@@ -1,4 +1,5 @@
-"""The four DynamoDB tables: command (the log and the history), data, sequences, idempotency."""
+"""The four DynamoDB tables (docs/design.md, keys and tables): command (the log and the history), data,
+sequences, idempotency."""
 
 from __future__ import annotations
 
