@@ -61,6 +61,12 @@ class StubDynamoDB:
                     self.items[(item["pk"]["S"], item["sk"]["S"])] = item
         return {}
 
+    def put_item(self, TableName: str, Item: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
+        self.calls += 1
+        if self.recording and TableName == self._data_table:
+            self.items[(Item["pk"]["S"], Item["sk"]["S"])] = Item
+        return {}
+
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
         self.calls += 1
         item = self.items.get((Key["pk"]["S"], Key["sk"]["S"]))
