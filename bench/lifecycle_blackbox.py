@@ -158,6 +158,9 @@ def lifecycle(api: Api, tally: Tally) -> dict[str, float]:
     }
     per_step: dict[str, float] = {}
     before = tally.total(_WRITES)
+    # Each write on a new connection: the client re-sends a request whose kept-alive connection
+    # dropped, which could apply a status change twice.
+    api.close()
     status, order = api.post("/orders", body)
     if status != 201:
         raise RuntimeError(f"POST /orders: {status} {order}")
@@ -167,6 +170,7 @@ def lifecycle(api: Api, tally: Tally) -> dict[str, float]:
     per_step["create + reserve + confirmation"] = tally.total(_WRITES) - before
     for step in STEPS:
         before = tally.total(_WRITES)
+        api.close()
         status, answer = api.patch(f"/orders/{code}/status", {"status": step})
         if status != 200:
             raise RuntimeError(f"PATCH {step}: {status} {answer}")
