@@ -20,11 +20,20 @@ REPORT = PROJECT_ROOT / "docs/benchmarks.md"
 
 
 def _scripts() -> list[tuple[str, Callable[[bool], list[Figure]]]]:
-    from bench import cold_start, core_overhead, list_scale, local_runtime, order_lifecycle, requests
+    from bench import (
+        cold_start,
+        core_overhead,
+        lifecycle_blackbox,
+        list_scale,
+        local_runtime,
+        order_lifecycle,
+        requests,
+    )
 
     return [
         ("requests", requests.run),
         ("order_lifecycle", order_lifecycle.run),
+        ("lifecycle_blackbox", lifecycle_blackbox.run),
         ("core_overhead", core_overhead.run),
         ("cold_start", cold_start.run),
         ("list_scale", list_scale.run),
@@ -81,6 +90,10 @@ noisier and slower than on an idle machine; request counts and the checks are ex
 - **lifecycle** (`bench/order_lifecycle.py`, DynamoDB Local): requests and read/write units of
   one 2-line order from creation to delivery, stream Lambdas included, ours / the seed's design
   (see that module's docstring for how the seed's calls are replayed and units computed).
+- **lifecycle, black-box** (`bench/lifecycle_blackbox.py`): the same lifecycle over HTTP
+  through `python -m local`, its DynamoDB behind a counting proxy that asks DynamoDB Local for
+  `ReturnConsumedCapacity` on every request and doubles what it reports for transactions (AWS
+  bills transactional items twice; DynamoDB Local does not).
 - **GET /orders, sequence** (`bench/list_scale.py`, DynamoDB Local in memory on loopback,
   stopped at the end): the in-process handler over a tenant of 100, 1,000 and 10,000 orders
   loaded with `BatchWriteItem` (clones of an order the API wrote); then 8 clients creating

@@ -126,7 +126,6 @@ def table_env(tables: Tables, idempotency_table: str) -> dict[str, str]:
     return {
         "COMMAND_TABLE_NAME": tables.command,
         "DATA_TABLE_NAME": tables.data,
-        "HISTORY_TABLE_NAME": tables.history,
         "SEQUENCES_TABLE_NAME": tables.sequences,
         "IDEMPOTENCY_TABLE_NAME": idempotency_table,
         "NOTIFICATION_TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:bench-notifications",
@@ -135,11 +134,9 @@ def table_env(tables: Tables, idempotency_table: str) -> dict[str, str]:
 
 def reset_wiring() -> None:
     """Forget cached clients, settings and services (after the environment changed)."""
-    from handlers import idempotency
     from shop import wiring
 
     wiring.reset()
-    idempotency.reset()
 
 
 @contextlib.contextmanager

@@ -35,7 +35,7 @@ from bench._common import (
 from cqrs.settings import Tables
 
 TENANT = "bench-core"
-TABLES = Tables(command="stub-command", data="stub-data", history="stub-history", sequences="stub-sequences")
+TABLES = Tables(command="stub-command", data="stub-data", sequences="stub-sequences")
 PAGE = 20
 
 
@@ -59,6 +59,12 @@ class StubDynamoDB:
                 if put and put["TableName"] == self._data_table:
                     item = put["Item"]
                     self.items[(item["pk"]["S"], item["sk"]["S"])] = item
+        return {}
+
+    def put_item(self, TableName: str, Item: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
+        self.calls += 1
+        if self.recording and TableName == self._data_table:
+            self.items[(Item["pk"]["S"], Item["sk"]["S"])] = Item
         return {}
 
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803

@@ -401,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
         ops,
         "replay-failed",
         replay_failed,
-        "re-drive the stream records in the on-failure queues (from the stream, else the history table)",
+        "re-drive the stream records in the on-failure queues (from the stream, else the command log)",
     )
     p.add_argument("--dry-run", action="store_true", help="read and report; re-drive and delete nothing")
     p.add_argument("--max-messages", type=int, default=100, help="per queue (100)")

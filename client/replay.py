@@ -5,7 +5,7 @@ Lambda's invocation record: a pointer (`DDBStreamBatchInfo`: stream, shard, firs
 sequence number, arrival times), not the records. For each message this reads the records back:
 
 - from the stream while it still holds them (DynamoDB keeps stream records 24 hours);
-- else from the history table, which keeps every accepted version for good: the versions written
+- else from the history, the command table, which keeps every accepted version for good: the versions written
   within the batch's arrival window (arrival times are rounded down, so up to a minute after)
   are rebuilt into the records the stream carried (the projector gets each command; the
   data-sync gets each change as an old and a new image).
@@ -56,7 +56,6 @@ CONSUMERS = {
 _ENVIRONMENT = {
     names.ENV_COMMAND_TABLE: names.OUTPUT_COMMAND_TABLE,
     names.ENV_DATA_TABLE: names.OUTPUT_DATA_TABLE,
-    names.ENV_HISTORY_TABLE: names.OUTPUT_HISTORY_TABLE,
     names.ENV_SEQUENCES_TABLE: names.OUTPUT_SEQUENCES_TABLE,
     names.ENV_IDEMPOTENCY_TABLE: names.OUTPUT_IDEMPOTENCY_TABLE,
     names.ENV_NOTIFICATION_TOPIC: names.OUTPUT_NOTIFICATION_TOPIC_ARN,
@@ -208,8 +207,8 @@ class Replayer:
             raise
 
     def _history_records(self, batch: Batch, consumer: str) -> list[dict[str, Any]]:
-        """Rebuild the window's records from the history table (every accepted version, for good)."""
-        table = str(self._outputs[names.OUTPUT_HISTORY_TABLE])
+        """Rebuild the window's records from the command table (every accepted version, for good)."""
+        table = str(self._outputs[names.OUTPUT_COMMAND_TABLE])
         request: dict[str, Any] = {
             "TableName": table,
             "FilterExpression": "updatedAt BETWEEN :from AND :to",
@@ -241,7 +240,7 @@ class Replayer:
         else:
             stream["NewImage"] = {**item, "sk": {"S": base_sk}}
             previous = self._dynamodb.get_item(
-                TableName=str(self._outputs[names.OUTPUT_HISTORY_TABLE]),
+                TableName=str(self._outputs[names.OUTPUT_COMMAND_TABLE]),
                 Key={"pk": item["pk"], "sk": {"S": f"{base_sk}@{int(version) - 1}"}},
                 ConsistentRead=True,
             ).get("Item")

@@ -194,7 +194,6 @@ def local_shop(client: Any, streams_client: Any, monkeypatch: Any) -> LocalShop:
     the handlers build their own clients from the environment, as in Lambda.
     """
     from handlers import data_sync
-    from handlers import idempotency as api_idempotency
     from harness.tables import create_tables
     from shop import wiring
 
@@ -203,7 +202,6 @@ def local_shop(client: Any, streams_client: Any, monkeypatch: Any) -> LocalShop:
     for name, value in {
         "COMMAND_TABLE_NAME": tables.command,
         "DATA_TABLE_NAME": tables.data,
-        "HISTORY_TABLE_NAME": tables.history,
         "SEQUENCES_TABLE_NAME": tables.sequences,
         "IDEMPOTENCY_TABLE_NAME": idempotency_table,
         "NOTIFICATION_TOPIC_ARN": topic_arn,
@@ -212,12 +210,10 @@ def local_shop(client: Any, streams_client: Any, monkeypatch: Any) -> LocalShop:
     }.items():
         monkeypatch.setenv(name, value)
     wiring.reset()
-    api_idempotency.reset()
 
     sns = RecordingSns()
     notifications = wiring.build_notifications(sns, topic_arn, idempotency_table, wiring.dynamodb_client())
     registry = wiring.build_data_sync(wiring.shop().stock, notifications)
-    monkeypatch.setattr(data_sync, "notifications", lambda: notifications)
     monkeypatch.setattr(data_sync, "data_sync", lambda: registry)
     pump = build_pump(client, streams_client, tables.command, tables.data)
     return LocalShop(client, tables, idempotency_table, sns, pump)

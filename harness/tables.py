@@ -24,15 +24,14 @@ def create_table(client: Any, name: str, *, stream: bool, keys: tuple[str, ...] 
 
 
 def create_tables(client: Any, prefix: str | None = None) -> tuple[Tables, str]:
-    """The four core tables plus the idempotency table, under fresh unique names."""
+    """The three core tables plus the idempotency table, under fresh unique names."""
     prefix = prefix or f"t{uuid.uuid4().hex[:8]}"
     names = Tables(
         command=f"{prefix}-command",
         data=f"{prefix}-data",
-        history=f"{prefix}-history",
         sequences=f"{prefix}-sequences",
     )
-    for role in ("command", "data", "history", "sequences"):
+    for role in ("command", "data", "sequences"):
         create_table(client, getattr(names, role), stream=role in STREAMED)
     idempotency = f"{prefix}-idempotency"
     create_table(client, idempotency, stream=False, keys=("id",))

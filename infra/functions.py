@@ -47,16 +47,19 @@ DATA_SYNC_BATCH_WINDOW = Duration.seconds(0)
 # record is 15 minutes old, so a fault of a few minutes (a throttled table, an SNS outage) heals
 # by itself, and a poison record holds its shard (ordered per key) for 15 minutes at most before
 # the on-failure queue takes its pointer. Then 23 h 45 min of the stream's 24 h remain to replay it
-# from the stream, and after that the history table (every accepted version) serves:
+# from the stream, and after that the command table (every accepted version) serves:
 # `python -m client ops replay-failed`.
 STREAM_RETRY_ATTEMPTS: int | None = None  # None: no count limit (MaximumRetryAttempts -1)
 STREAM_MAX_RECORD_AGE = Duration.minutes(15)
 
 # DynamoDB action sets, named once.
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
-# Writes happen in TransactWriteItems, which IAM authorizes per contained action.
+# Commands are PutItem requests or TransactWriteItems, which IAM authorizes per contained action.
 TRANSACT_PUT = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
-IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# A single-entity command whose read-model put is refused deletes the log version it just wrote.
+COMMAND_LOG = (*TRANSACT_PUT, "dynamodb:DeleteItem")
+# Idempotency-Key records (written in the order's transaction) and notification markers.
+IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class _Spec:
 
 API = _Spec("Api", names.API_HANDLER, "REST API: orders, products, inventory", 1024, Duration.seconds(10))
 PROJECTOR = _Spec(
-    "Projector", names.PROJECTOR_HANDLER, "Command stream -> data and history tables", 512, Duration.seconds(30)
+    "Projector", names.PROJECTOR_HANDLER, "Command stream -> data table (catch-up)", 512, Duration.seconds(30)
 )
 DATA_SYNC = _Spec(
     "DataSync",
@@ -100,7 +103,6 @@ class Functions(Construct):
         self._environment = {
             names.ENV_COMMAND_TABLE: tables.command.table_name,
             names.ENV_DATA_TABLE: tables.data.table_name,
-            names.ENV_HISTORY_TABLE: tables.history.table_name,
             names.ENV_SEQUENCES_TABLE: tables.sequences.table_name,
             names.ENV_IDEMPOTENCY_TABLE: tables.idempotency.table_name,
             names.ENV_NOTIFICATION_TOPIC: notifications.topic.topic_arn,
@@ -117,22 +119,19 @@ class Functions(Construct):
 
         self.api = self._function(API)
         allow(self.api, tables.data, *READ, *TRANSACT_PUT)
-        allow(self.api, tables.command, *TRANSACT_PUT)
-        allow(self.api, tables.history, *TRANSACT_PUT)
+        allow(self.api, tables.command, *COMMAND_LOG)
         allow(self.api, tables.sequences, "dynamodb:UpdateItem")
         allow(self.api, tables.idempotency, *IDEMPOTENCY)
 
         self.projector = self._function(PROJECTOR)
         # GetItem: a command the API already projected costs one small read, not two writes.
         allow(self.projector, tables.data, "dynamodb:GetItem", "dynamodb:PutItem")
-        allow(self.projector, tables.history, "dynamodb:PutItem")
         self.projector_dlq = self._dead_letter_queue("ProjectorFailures")
         self._subscribe(self.projector, tables.command, self.projector_dlq, PROJECTOR_BATCH_WINDOW)
 
         self.data_sync = self._function(DATA_SYNC)
         allow(self.data_sync, tables.data, *READ, *TRANSACT_PUT)
-        allow(self.data_sync, tables.command, *TRANSACT_PUT)
-        allow(self.data_sync, tables.history, *TRANSACT_PUT)
+        allow(self.data_sync, tables.command, *COMMAND_LOG)
         allow(self.data_sync, tables.idempotency, *IDEMPOTENCY)
         notifications.topic.grant_publish(self.data_sync)
         self.data_sync_dlq = self._dead_letter_queue("DataSyncFailures")

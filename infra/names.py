@@ -23,7 +23,6 @@ DATA_SYNC_HANDLER = "handlers.data_sync.handler"
 # Environment variables the functions read.
 ENV_COMMAND_TABLE = "COMMAND_TABLE_NAME"
 ENV_DATA_TABLE = "DATA_TABLE_NAME"
-ENV_HISTORY_TABLE = "HISTORY_TABLE_NAME"
 ENV_SEQUENCES_TABLE = "SEQUENCES_TABLE_NAME"
 ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
 ENV_NOTIFICATION_TOPIC = "NOTIFICATION_TOPIC_ARN"
@@ -43,7 +42,6 @@ OUTPUT_REGION = "Region"
 OUTPUT_NOTIFICATION_TOPIC_ARN = "NotificationTopicArn"
 OUTPUT_COMMAND_TABLE = "CommandTableName"
 OUTPUT_DATA_TABLE = "DataTableName"
-OUTPUT_HISTORY_TABLE = "HistoryTableName"
 OUTPUT_SEQUENCES_TABLE = "SequencesTableName"
 OUTPUT_IDEMPOTENCY_TABLE = "IdempotencyTableName"
 # The stream consumers' on-failure queues (read by `python -m client ops replay-failed`).
@@ -68,12 +66,11 @@ ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE = "POWERTOOLS_TRACER_CAPTURE_RESPONSE"
 ENV_STAGE = "STAGE"
 
 # Every function gets exactly these variables (the same set: `cqrs.settings.Tables.from_env` needs all
-# four table names in every function; IAM, not the environment, decides what a function may touch).
+# three table names in every function; IAM, not the environment, decides what a function may touch).
 FUNCTION_ENV_VARS = frozenset(
     {
         ENV_COMMAND_TABLE,
         ENV_DATA_TABLE,
-        ENV_HISTORY_TABLE,
         ENV_SEQUENCES_TABLE,
         ENV_IDEMPOTENCY_TABLE,
         ENV_NOTIFICATION_TOPIC,

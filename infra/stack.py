@@ -38,7 +38,6 @@ class ShopStack(Stack):
             tables={
                 "command": self.tables.command.table_name,
                 "data": self.tables.data.table_name,
-                "history": self.tables.history.table_name,
                 "sequences": self.tables.sequences.table_name,
                 "idempotency": self.tables.idempotency.table_name,
             },
@@ -53,9 +52,8 @@ class ShopStack(Stack):
             (names.OUTPUT_USER_POOL_CLIENT_ID, self.auth.client.user_pool_client_id, "App client id (no secret)"),
             (names.OUTPUT_REGION, self.region, "Region of the stack"),
             (names.OUTPUT_NOTIFICATION_TOPIC_ARN, self.notifications.topic.topic_arn, "Order notifications"),
-            (names.OUTPUT_COMMAND_TABLE, self.tables.command.table_name, "Command table"),
+            (names.OUTPUT_COMMAND_TABLE, self.tables.command.table_name, "Command log and history table"),
             (names.OUTPUT_DATA_TABLE, self.tables.data.table_name, "Data (read model) table"),
-            (names.OUTPUT_HISTORY_TABLE, self.tables.history.table_name, "History table"),
             (names.OUTPUT_SEQUENCES_TABLE, self.tables.sequences.table_name, "Sequences table"),
             (names.OUTPUT_IDEMPOTENCY_TABLE, self.tables.idempotency.table_name, "Idempotency table"),
             (

@@ -1,4 +1,5 @@
-"""The five DynamoDB tables (docs/design.md, keys and tables): command, data, history, sequences, idempotency."""
+"""The four DynamoDB tables (docs/design.md, keys and tables): command (the log and the history), data,
+sequences, idempotency."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ class Tables(Construct):
         streamed = dynamodb.StreamViewType.NEW_AND_OLD_IMAGES
         self.command = self._table("Command", stream=streamed)
         self.data = self._table("Data", stream=streamed)
-        self.history = self._table("History")
         self.sequences = self._table("Sequences")
         self.idempotency = self._table(
             "Idempotency",
@@ -36,7 +36,7 @@ class Tables(Construct):
 
     @property
     def all(self) -> tuple[dynamodb.Table, ...]:
-        return (self.command, self.data, self.history, self.sequences, self.idempotency)
+        return (self.command, self.data, self.sequences, self.idempotency)
 
     def _table(
         self,

@@ -1,4 +1,8 @@
-"""The audit trail: every accepted version of an entity, oldest first."""
+"""The audit trail: every accepted version of an entity, oldest first.
+
+The versions are read from the command log, which keeps every accepted version (`sk@version`)
+for good: the log written on the command path is the history, so no version is written twice.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ _MAX_PAGES = 50
 
 
 class HistoryService:
+    """Reads the versions of one entity; `table_name` is the command-log table."""
+
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
@@ -22,6 +28,8 @@ class HistoryService:
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": f"{sk}{VERSION_SEPARATOR}"}},
+            # A version written an instant ago (read-your-writes) must be listed.
+            "ConsistentRead": True,
         }
         items: list[Item] = []
         for _ in range(_MAX_PAGES):

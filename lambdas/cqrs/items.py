@@ -51,7 +51,7 @@ class Command:
 
 @dataclass(frozen=True)
 class Item:
-    """One accepted state of an entity, as the data, history and command tables hold it."""
+    """One accepted state of an entity, as the data table and the command log (the history) hold it."""
 
     pk: str
     sk: str

@@ -1,6 +1,6 @@
 """Key schema: every item lives under its tenant, `pk = TENANT#<tenant>`, `sk = <TYPE>#<code>`.
 
-History and command items add `@<version>` to the sort key, as the reference framework does.
+Command-log items (the history) add `@<version>` to the sort key, as the reference framework does.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def type_of_sk(sk: str) -> str:
 
 
 def versioned_sk(sk: str, version: int) -> str:
-    """`ORDER#ORD-000001@3`: the key of one version in the command and history tables."""
+    """`ORDER#ORD-000001@3`: the key of one version in the command log (the history)."""
     return f"{sk}{VERSION_SEPARATOR}{version}"
 
 

@@ -1,12 +1,13 @@
-"""Projection: apply one accepted command (a command-stream record) to the data and history tables.
+"""Projection: apply one accepted command (a command-stream record) to the read model.
 
 Idempotent and order-proof: the data table is only written when the command is newer than what
 it holds, so a replayed, duplicated or out-of-order record never moves the read model back. The
-history item for `sk@version` is the same bytes every time, so rewriting it changes nothing.
+command log itself is the history, so nothing else is written.
 
-Commands published through `CommandService` already wrote data and history in their own
-transaction, so the usual case is "already current": one small read (half a read unit) decides
-it, instead of two writes. A stale read only lets the conditional write decide instead.
+`CommandService` writes the read model right after the log, so the usual case is "already
+current": one small read (half a read unit) decides it, instead of a write. The projector does
+real work when a writer died between its two puts (a lost projection); a stale read only lets
+the conditional write decide instead.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ class Projector:
         if self._stored_version(command.pk, sk) >= version:
             return Projection.ALREADY_CURRENT
         current = command.with_sk(sk)
-        self._client.put_item(TableName=self._tables.history, Item=serialize(command.to_dict()))
         try:
             self._client.put_item(
                 TableName=self._tables.data,

@@ -29,7 +29,7 @@ class CqrsServices:
             commands=CommandService(client, tables, clock),
             data=DataService(client, tables.data),
             sequences=SequenceService(client, tables.sequences, clock),
-            history=HistoryService(client, tables.history),
+            history=HistoryService(client, tables.command),  # the log is the history
             projector=Projector(client, tables),
             clock=clock,
         )

@@ -10,7 +10,6 @@ from cqrs.errors import CqrsError
 
 COMMAND_TABLE_ENV = "COMMAND_TABLE_NAME"
 DATA_TABLE_ENV = "DATA_TABLE_NAME"
-HISTORY_TABLE_ENV = "HISTORY_TABLE_NAME"
 SEQUENCES_TABLE_ENV = "SEQUENCES_TABLE_NAME"
 
 
@@ -29,7 +28,6 @@ def require_env(name: str) -> str:
 class Tables:
     command: str
     data: str
-    history: str
     sequences: str
 
     @classmethod
@@ -37,7 +35,6 @@ class Tables:
         return cls(
             command=require_env(COMMAND_TABLE_ENV),
             data=require_env(DATA_TABLE_ENV),
-            history=require_env(HISTORY_TABLE_ENV),
             sequences=require_env(SEQUENCES_TABLE_ENV),
         )
 

@@ -1,22 +1,32 @@
-"""`Idempotency-Key` on POST /orders, with Powertools idempotency and its own table.
+"""`Idempotency-Key` on POST /orders: the key's record is written in the order's own transaction.
 
-The key is scoped to the tenant; the body is part of the record, so the same key with another
-body is refused. A retry returns the first response and consumes no new order number.
+A record on the idempotency table, `id = orders#<tenant>#<key>`, holds a fingerprint of the
+request body and the created order. It is written by the same `TransactWriteItems` as the order
+(`CommandService.publish(with_put=...)`), on condition that no live record exists. So either both
+exist or neither does: there is no moment where the order exists and its key does not, and a
+retry after any failure (a timeout, a lost response, a refused write) finds the first order or
+creates exactly one. The same key with another body is refused; keys are scoped to the tenant.
 
-Powertools' idempotency package is imported on first use, not with the API handler: it costs a
-noticeable part of a cold start, and most requests never send the header.
+Cost: one consistent GetItem before the order (a retry is answered from it: one request), and
+one item more in the order's transaction. Two requests racing with one key both take an order
+number; the one whose transaction loses reads the winner's record and returns its order, so the
+loser's number is a gap in the numbering, never a second order.
+
+Records live `EXPIRES_AFTER_SECONDS` (the table's TTL attribute `expiration`); an expired record
+that DynamoDB has not removed yet counts as absent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Callable
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
+from cqrs.commands import ExtraPut, ExtraPutRefusedError
 from cqrs.context import UserContext
+from cqrs.dynamo import deserialize, dynamodb_client
 from cqrs.errors import CqrsError, ValidationError
 from cqrs.items import Item
 from handlers.json_body import dumps
@@ -26,6 +36,9 @@ from shop.wiring import shop
 
 HEADER = "Idempotency-Key"
 EXPIRES_AFTER_SECONDS = 24 * 3600
+# The idempotency table's key and TTL attributes (infra/tables.py).
+KEY_ATTRIBUTE = "id"
+EXPIRY_ATTRIBUTE = "expiration"
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -34,7 +47,7 @@ class IdempotencyKeyReusedError(CqrsError):
 
 
 class IdempotencyKeyInProgressError(CqrsError):
-    """The first request with this key has not finished yet (HTTP 409)."""
+    """The key's record was refused but cannot be read back (it expired meanwhile): retry (HTTP 409)."""
 
 
 def validate_key(key: str) -> str:
@@ -43,59 +56,62 @@ def validate_key(key: str) -> str:
     return key
 
 
-@lru_cache(maxsize=1)
-def _idempotent_create() -> tuple[Callable[..., Item], Any]:
-    """The idempotent creation and its config, built on first use (the table name comes from the
-    environment, and the import is deferred, see the module docstring)."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-    from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict import CustomDictSerializer
-
-    # The stored response must round-trip Decimals exactly, so it is kept as our own JSON text.
-    serializer = CustomDictSerializer(
-        to_dict=lambda item: {"item": dumps(item.to_dict())},
-        from_dict=lambda data: Item.from_dict(json.loads(data["item"], parse_float=Decimal)),
-    )
-    config = IdempotencyConfig(
-        event_key_jmespath="[tenant, key]",
-        payload_validation_jmespath="body",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=EXPIRES_AFTER_SECONDS,
-    )
-    store = DynamoDBPersistenceLayer(table_name=shop_settings().idempotency_table)
-
-    @idempotent_function(
-        data_keyword_argument="request", persistence_store=store, config=config, output_serializer=serializer
-    )
-    def create(request: dict[str, Any], body: CreateOrderRequest, ctx: UserContext) -> Item:
-        return shop().orders.create_order(body, ctx)
-
-    return create, config
+def record_id(tenant_code: str, key: str) -> str:
+    """`orders#<tenant>#<key>`: '#' appears in neither a tenant code nor a valid key."""
+    return f"orders#{tenant_code}#{key}"
 
 
-def create_order_once(key: str, body: CreateOrderRequest, ctx: UserContext, lambda_context: Any = None) -> Item:
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
+def fingerprint(body: CreateOrderRequest) -> str:
+    """SHA-256 of the body's canonical JSON: the same order asked twice gives the same text."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
-    request = {"tenant": ctx.tenant_code, "key": validate_key(key), "body": body.model_dump(mode="json")}
-    create, config = _idempotent_create()
-    if lambda_context is not None:
-        # Lets Powertools expire an in-progress record when this invocation times out.
-        config.register_lambda_context(lambda_context)
+
+def create_order_once(key: str, body: CreateOrderRequest, ctx: UserContext) -> Item:
+    """Create the order `body` once per (tenant, key); a retry returns the order created first."""
+    record = record_id(ctx.tenant_code, validate_key(key))
+    body_hash = fingerprint(body)
+    now = int(shop().core.clock().timestamp())
+    stored = _read(record, now)
+    if stored is not None:
+        return _replay(stored, body_hash)
+
+    def with_record(order: Item) -> ExtraPut:
+        return ExtraPut(
+            table=shop_settings().idempotency_table,
+            item={
+                KEY_ATTRIBUTE: record,
+                EXPIRY_ATTRIBUTE: now + EXPIRES_AFTER_SECONDS,
+                "validation": body_hash,
+                "data": dumps(order.to_dict()),
+            },
+            condition=f"attribute_not_exists({KEY_ATTRIBUTE}) OR {EXPIRY_ATTRIBUTE} < :now",
+            values={":now": now},
+        )
+
     try:
-        return create(request=request, body=body, ctx=ctx)
-    except IdempotencyValidationError:
-        raise IdempotencyKeyReusedError(
-            f"{HEADER} was already used with a different request body; use a new key"
-        ) from None
-    except IdempotencyAlreadyInProgressError:
-        raise IdempotencyKeyInProgressError(f"a request with this {HEADER} is still in progress; retry later") from None
+        return shop().orders.create_order(body, ctx, with_put=with_record)
+    except ExtraPutRefusedError:
+        stored = _read(record, now)  # a request with the same key committed first
+        if stored is None:
+            raise IdempotencyKeyInProgressError(f"a request with this {HEADER} is being settled; retry") from None
+        return _replay(stored, body_hash)
 
 
-def reset() -> None:
-    _idempotent_create.cache_clear()
+def _read(record: str, now: int) -> dict[str, Any] | None:
+    response = dynamodb_client().get_item(
+        TableName=shop_settings().idempotency_table,
+        Key={KEY_ATTRIBUTE: {"S": record}},
+        ConsistentRead=True,
+    )
+    raw = response.get("Item")
+    if not raw:
+        return None
+    stored = deserialize(raw)
+    return stored if int(stored.get(EXPIRY_ATTRIBUTE, 0)) >= now else None
+
+
+def _replay(stored: dict[str, Any], body_hash: str) -> Item:
+    if stored.get("validation") != body_hash:
+        raise IdempotencyKeyReusedError(f"{HEADER} was already used with a different request body; use a new key")
+    return Item.from_dict(json.loads(stored["data"], parse_float=Decimal))

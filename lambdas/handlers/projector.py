@@ -1,8 +1,9 @@
-"""The command-stream Lambda: projects each accepted command onto the data and history tables.
+"""The command-stream Lambda: projects each accepted command onto the read model (data table).
 
-The API already writes command, data and history in one transaction, so this is the idempotent
-catch-up (`cqrs.projection.Projector`): a replayed or out-of-date record never moves the read model
-back. Only INSERT records are commands; MODIFY and REMOVE (e.g. TTL expiry) are ignored.
+The writer puts the read model right after logging the command, so this is the idempotent
+catch-up (`cqrs.projection.Projector`) for a writer that stopped between the two: a replayed or
+out-of-date record never moves the read model back. Only INSERT records are commands; MODIFY and
+REMOVE (a logged version withdrawn because the read model was ahead) are ignored.
 
 A record that fails is reported as a batch item failure (logged with tenant, keys and error); the
 event source retries it and finally hands it to its on-failure queue.

@@ -4,10 +4,17 @@ Every message carries the message attributes `type`, `tenantCode`, `orderCode` a
 `notificationId`, so subscribers can filter on them (SNS filter policies) and de-duplicate.
 
 Streams deliver records at least once, so the same effect may be asked for several times. The
-notification id is derived only from (tenant, order, effect), and sending is wrapped in Powertools'
-`idempotent_function` keyed by that id on the idempotency table: the second request for the same
-effect returns the first send's result and publishes nothing. A send that raises leaves no record
-behind (Powertools deletes it), so the retried stream record sends it then.
+notification id is derived only from (tenant, order, effect). A send first reads the id's marker
+on the idempotency table (`SentMarkers`): when it exists, the first send's result is returned and
+nothing is published. Otherwise the message is published, then the marker written: one write per
+notification. A publish that raises writes no marker, so the retried stream record sends it then.
+
+The window between publish and marker: if the function dies there, the retried record publishes
+the message again, and subscribers drop it by its `notificationId`. Powertools' idempotency
+utility, used here before, has the same window (its in-progress record expires with the
+invocation, then the retry sends again) and costs two writes per notification (the in-progress
+put and the completion update). Its other guard, refusing a concurrent second send, is not needed:
+an order's records arrive in order on one shard, so one effect is never handled twice at once.
 
 Money travels as strings ("65.98"), exact at the currency's minor unit: never through float.
 """
@@ -15,6 +22,7 @@ Money travels as strings ("65.98"), exact at the currency's minor unit: never th
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,16 +30,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-
 from cqrs.items import Item
 from shop.money import round_money
 
 # Stream records live 24 hours and are retried for at most that long: keep the markers longer.
 NOTIFICATION_MARKER_TTL_S = 7 * 24 * 3600
 _ID_NAMESPACE = uuid.UUID("5b0c3f0e-8d4e-4f4a-9a57-6f0d6c1f2a10")
-_KEY_PREFIX = "shop.notifications"
+# The idempotency table's key and TTL attributes (infra/tables.py).
+_KEY_ATTRIBUTE = "id"
+_EXPIRY_ATTRIBUTE = "expiration"
 
 
 class NotificationType(StrEnum):
@@ -99,47 +106,70 @@ def order_details(order: Item) -> dict[str, Any]:
     }
 
 
-class NotificationService:
-    """The one way the shop notifies: `send` publishes a `Notification` to the topic, once."""
+class SentMarkers:
+    """One item per notification sent (`id = notification#<notificationId>`), with a TTL.
+
+    `clock` gives epoch seconds; markers past their expiry count as absent.
+    """
 
     def __init__(
         self,
-        sns_client: Any,
-        topic_arn: str,
-        persistence: BasePersistenceLayer,
+        client: Any,
+        table: str,
         *,
         expires_after_seconds: int = NOTIFICATION_MARKER_TTL_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._client = client
+        self._table = table
+        self._expires_after = expires_after_seconds
+        self._clock = clock
+
+    def sent(self, notification_id: str) -> dict[str, Any] | None:
+        """The recorded result of the first send, or None when it was never (or not yet) sent."""
+        response = self._client.get_item(
+            TableName=self._table, Key={_KEY_ATTRIBUTE: {"S": _marker_id(notification_id)}}, ConsistentRead=True
+        )
+        raw = response.get("Item")
+        if not raw or int(raw.get(_EXPIRY_ATTRIBUTE, {}).get("N", "0")) < self._clock():
+            return None
+        return {"notificationId": notification_id, "messageId": raw.get("messageId", {}).get("S")}
+
+    def mark(self, notification_id: str, message_id: str | None) -> None:
+        item = {
+            _KEY_ATTRIBUTE: {"S": _marker_id(notification_id)},
+            _EXPIRY_ATTRIBUTE: {"N": str(int(self._clock()) + self._expires_after)},
+        }
+        if message_id:
+            item["messageId"] = {"S": message_id}
+        self._client.put_item(TableName=self._table, Item=item)
+
+
+def _marker_id(notification_id: str) -> str:
+    return f"notification#{notification_id}"
+
+
+class NotificationService:
+    """The one way the shop notifies: `send` publishes a `Notification` to the topic, once."""
+
+    def __init__(self, sns_client: Any, topic_arn: str, markers: SentMarkers) -> None:
         self._sns = sns_client
         self._topic_arn = topic_arn
-        self._config = IdempotencyConfig(
-            event_key_jmespath="notificationId",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=expires_after_seconds,
-        )
-        self._publish_once: Callable[..., dict[str, Any]] = idempotent_function(
-            self._publish,
-            data_keyword_argument="key",
-            persistence_store=persistence,
-            config=self._config,
-            key_prefix=_KEY_PREFIX,
-        )
-
-    def register_lambda_context(self, context: Any) -> None:
-        """Lets an interrupted send expire with the invocation instead of blocking for the TTL."""
-        self._config.register_lambda_context(context)
+        self._markers = markers
 
     def send(self, notification: Notification) -> dict[str, Any]:
         """Publish once per notification id; later calls return the first send's result."""
-        return self._publish_once(key={"notificationId": notification.id}, notification=notification)
-
-    def _publish(self, key: dict[str, str], notification: Notification) -> dict[str, Any]:
+        previous = self._markers.sent(notification.id)
+        if previous is not None:
+            return previous
         response = self._sns.publish(
             TopicArn=self._topic_arn,
             Message=json.dumps(notification.message(), separators=(",", ":"), default=_exact),
             MessageAttributes=notification.attributes(),
         )
-        return {"notificationId": key["notificationId"], "messageId": response.get("MessageId")}
+        message_id = response.get("MessageId")
+        self._markers.mark(notification.id, message_id)
+        return {"notificationId": notification.id, "messageId": message_id}
 
     # One method per effect of the order lifecycle.
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from cqrs.clock import iso_timestamp
+from cqrs.commands import ExtraPut
 from cqrs.context import UserContext
 from cqrs.data import Page
 from cqrs.errors import NotFoundError, ValidationError, VersionMismatchError
@@ -33,12 +35,15 @@ class OrderService:
         self._core = core
         self._products = products
 
-    def create_order(self, request: CreateOrderRequest, ctx: UserContext) -> Item:
+    def create_order(
+        self, request: CreateOrderRequest, ctx: UserContext, *, with_put: Callable[[Item], ExtraPut] | None = None
+    ) -> Item:
         """Price the lines from the catalogue, take the tenant's next order number, publish.
 
         Three DynamoDB requests: one batch read of the products, one sequence update, one
         transaction. Everything that can refuse the order is checked before the sequence is
-        taken, so refused orders leave no gaps in the numbering.
+        taken, so refused orders leave no gaps in the numbering. `with_put` adds an item to the
+        order's transaction (the `Idempotency-Key` record, see `CommandService.publish`).
         """
         lines = self._priced_lines(request, ctx)
         currency = lines[0]["currency"]
@@ -65,7 +70,7 @@ class OrderService:
             tenant_code=ctx.tenant_code,
             attributes=attributes,
         )
-        return self._core.commands.publish(command, ctx, source="POST /orders")
+        return self._core.commands.publish(command, ctx, source="POST /orders", with_put=with_put)
 
     def _priced_lines(self, request: CreateOrderRequest, ctx: UserContext) -> list[dict[str, Any]]:
         seen: dict[str, int] = {}

@@ -2,8 +2,7 @@
 
 Tests and the local runtime build their own with `build_shop`, or call `reset()` after changing
 the environment. The data-sync pieces (stock settlement, notifications, the order handler) are
-imported when first built: the API never uses them, and its cold start need not pay for them
-(notifications bring Powertools' idempotency package).
+imported when first built: the API never uses them, and its cold start need not pay for them.
 """
 
 from __future__ import annotations
@@ -56,12 +55,9 @@ def build_shop(client: Any, table_names: Tables, clock: Clock = utc_now) -> Shop
 
 def build_notifications(sns: Any, topic_arn: str, idempotency_table: str, client: Any) -> NotificationService:
     """Notifications to `topic_arn`, de-duplicated on `idempotency_table` through `client`."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from shop.notifications import NotificationService, SentMarkers
 
-    from shop.notifications import NotificationService
-
-    persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=client)
-    return NotificationService(sns, topic_arn, persistence)
+    return NotificationService(sns, topic_arn, SentMarkers(client, idempotency_table))
 
 
 def build_data_sync(stock: StockService, notifications: NotificationService) -> DataSyncRegistry:

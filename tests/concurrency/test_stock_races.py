@@ -17,7 +17,6 @@ from cqrs.context import UserContext
 from cqrs.errors import VersionMismatchError
 from cqrs.items import Item
 from cqrs.sync import DataChange
-from harness.events import FakeLambdaContext
 from harness.seed import add_stocked_product, place_order
 from harness.streams import RecordingSns
 from harness.tables import create_tables
@@ -80,7 +79,6 @@ def test_twenty_orders_racing_for_five_units_reserve_exactly_five(env: tuple[Sho
     notifications = build_notifications(
         sns, "arn:aws:sns:us-east-1:123456789012:n", idempotency_table, ddb_local_client
     )
-    notifications.register_lambda_context(FakeLambdaContext())
     handler = OrderDataSyncHandler(app.stock, notifications)
 
     # When the data-sync handler runs for all of them at once

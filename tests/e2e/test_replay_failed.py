@@ -4,7 +4,7 @@ The runtime runs a copy of the stack's template whose stream mappings give up af
 (the deployed policy retries for 15 minutes). A cancellation whose stock record has gone missing
 makes the data-sync fail (it cannot release what the order reserved); its record lands in the
 on-failure queue. Once the stock record is back, the command re-drives it: from the stream, and,
-when the stream no longer has it, from the history table.
+when the stream no longer has it, from the history (the command table).
 """
 
 from __future__ import annotations

@@ -60,7 +60,6 @@ def test_environment_points_at_this_stacks_resources(dev: Synthesized, attr: str
     tables = dev.stack.tables
     assert variables[names.ENV_COMMAND_TABLE] == {"Ref": dev.logical_id(tables.command)}
     assert variables[names.ENV_DATA_TABLE] == {"Ref": dev.logical_id(tables.data)}
-    assert variables[names.ENV_HISTORY_TABLE] == {"Ref": dev.logical_id(tables.history)}
     assert variables[names.ENV_SEQUENCES_TABLE] == {"Ref": dev.logical_id(tables.sequences)}
     assert variables[names.ENV_IDEMPOTENCY_TABLE] == {"Ref": dev.logical_id(tables.idempotency)}
     assert variables[names.ENV_NOTIFICATION_TOPIC] == {"Ref": dev.logical_id(dev.stack.notifications.topic)}
@@ -86,7 +85,6 @@ def test_names_agree_with_the_lambda_settings() -> None:
     expected = {
         names.ENV_COMMAND_TABLE,
         names.ENV_DATA_TABLE,
-        names.ENV_HISTORY_TABLE,
         names.ENV_SEQUENCES_TABLE,
         names.ENV_IDEMPOTENCY_TABLE,
         names.ENV_NOTIFICATION_TOPIC,

@@ -15,7 +15,6 @@ def test_outputs_have_the_stable_names(dev: Synthesized) -> None:
         names.OUTPUT_NOTIFICATION_TOPIC_ARN,
         names.OUTPUT_COMMAND_TABLE,
         names.OUTPUT_DATA_TABLE,
-        names.OUTPUT_HISTORY_TABLE,
         names.OUTPUT_SEQUENCES_TABLE,
         names.OUTPUT_IDEMPOTENCY_TABLE,
         names.OUTPUT_PROJECTOR_FAILURES_QUEUE,
@@ -39,7 +38,6 @@ def test_outputs_point_at_the_real_resources(dev: Synthesized) -> None:
     assert outputs[names.OUTPUT_NOTIFICATION_TOPIC_ARN] == {"Ref": lid(stack.notifications.topic)}
     assert outputs[names.OUTPUT_COMMAND_TABLE] == {"Ref": lid(stack.tables.command)}
     assert outputs[names.OUTPUT_DATA_TABLE] == {"Ref": lid(stack.tables.data)}
-    assert outputs[names.OUTPUT_HISTORY_TABLE] == {"Ref": lid(stack.tables.history)}
     assert outputs[names.OUTPUT_SEQUENCES_TABLE] == {"Ref": lid(stack.tables.sequences)}
     assert outputs[names.OUTPUT_IDEMPOTENCY_TABLE] == {"Ref": lid(stack.tables.idempotency)}
     api_url = str(outputs[names.OUTPUT_API_URL])

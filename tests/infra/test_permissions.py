@@ -11,7 +11,7 @@ from tests.infra.conftest import Synthesized
 Grant = tuple[str, str]  # (action, resource) with resources written "<LogicalId>.<Attr>", "<LogicalId>" or "*"
 
 STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
-IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem")  # Idempotency-Key records, notification markers
 TRANSACT_PUT = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -61,7 +61,6 @@ class Ids:
         t = stack.tables
         self.command = f"{synth.logical_id(t.command)}.Arn"
         self.data = f"{synth.logical_id(t.data)}.Arn"
-        self.history = f"{synth.logical_id(t.history)}.Arn"
         self.sequences = f"{synth.logical_id(t.sequences)}.Arn"
         self.idempotency = f"{synth.logical_id(t.idempotency)}.Arn"
         self.command_stream = f"{synth.logical_id(t.command)}.StreamArn"
@@ -86,8 +85,7 @@ def test_api_grants_are_exactly_what_the_request_path_uses(dev: Synthesized, ids
     api = dev.stack.functions.api
     expected = (
         on(ids.data, *READ, *TRANSACT_PUT)
-        | on(ids.command, *TRANSACT_PUT)
-        | on(ids.history, *TRANSACT_PUT)
+        | on(ids.command, *TRANSACT_PUT, "dynamodb:DeleteItem")
         | on(ids.sequences, "dynamodb:UpdateItem")
         | on(ids.idempotency, *IDEMPOTENCY)
         | on("*", *XRAY)
@@ -96,13 +94,12 @@ def test_api_grants_are_exactly_what_the_request_path_uses(dev: Synthesized, ids
     assert grants_of(dev, api) == expected
 
 
-def test_projector_grants_are_exactly_its_stream_a_read_and_two_puts(dev: Synthesized, ids: Ids) -> None:
+def test_projector_grants_are_exactly_its_stream_a_read_and_a_put(dev: Synthesized, ids: Ids) -> None:
     projector = dev.stack.functions.projector
     expected = (
         on(ids.command_stream, *STREAM_READ)
         | on("*", "dynamodb:ListStreams", *XRAY)
         | on(ids.data, "dynamodb:GetItem", "dynamodb:PutItem")
-        | on(ids.history, "dynamodb:PutItem")
         | on(ids.projector_dlq, *DLQ_SEND)
         | on(ids.logs(dev, projector), *LOGS)
     )
@@ -115,8 +112,7 @@ def test_data_sync_grants_are_exactly_what_the_reactions_use(dev: Synthesized, i
         on(ids.data_stream, *STREAM_READ)
         | on("*", "dynamodb:ListStreams", *XRAY)
         | on(ids.data, *READ, *TRANSACT_PUT)
-        | on(ids.command, *TRANSACT_PUT)
-        | on(ids.history, *TRANSACT_PUT)
+        | on(ids.command, *TRANSACT_PUT, "dynamodb:DeleteItem")
         | on(ids.idempotency, *IDEMPOTENCY)
         | on(ids.topic, "sns:Publish")
         | on(ids.topic_key, "kms:Decrypt", "kms:GenerateDataKey*")

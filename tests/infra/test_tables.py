@@ -16,11 +16,11 @@ def _table(synth: Synthesized, name: str) -> dict[str, Any]:
     return synth.json["Resources"][synth.logical_id(table)]
 
 
-def test_exactly_five_tables(dev: Synthesized) -> None:
-    assert len(dev.resources("AWS::DynamoDB::Table")) == 5
+def test_exactly_four_tables(dev: Synthesized) -> None:
+    assert len(dev.resources("AWS::DynamoDB::Table")) == 4
 
 
-@pytest.mark.parametrize("name", ["command", "data", "history", "sequences"])
+@pytest.mark.parametrize("name", ["command", "data", "sequences"])
 def test_pk_sk_tables_have_string_keys(dev: Synthesized, name: str) -> None:
     props = _table(dev, name)["Properties"]
     assert props["KeySchema"] == PK_SK
@@ -43,7 +43,6 @@ def test_idempotency_table_uses_powertools_defaults(dev: Synthesized) -> None:
     [
         ("command", "NEW_AND_OLD_IMAGES"),
         ("data", "NEW_AND_OLD_IMAGES"),
-        ("history", None),
         ("sequences", None),
         ("idempotency", None),
     ],
@@ -53,7 +52,7 @@ def test_streams_only_on_command_and_data(dev: Synthesized, name: str, stream: s
     assert (spec["StreamViewType"] if spec else None) == stream
 
 
-@pytest.mark.parametrize("name", ["command", "data", "history", "sequences", "idempotency"])
+@pytest.mark.parametrize("name", ["command", "data", "sequences", "idempotency"])
 def test_on_demand_recoverable_and_encrypted(dev: Synthesized, name: str) -> None:
     props = _table(dev, name)["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
@@ -71,7 +70,7 @@ def test_dev_tables_are_destroyed_with_the_stack(dev: Synthesized) -> None:
 
 def test_prod_tables_are_retained_and_protected(prod: Synthesized) -> None:
     tables = prod.resources("AWS::DynamoDB::Table")
-    assert len(tables) == 5
+    assert len(tables) == 4
     for table in tables.values():
         assert table["DeletionPolicy"] == "Retain"
         assert table["UpdateReplacePolicy"] == "Retain"

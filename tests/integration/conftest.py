@@ -62,7 +62,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
         for name, value in {
             "COMMAND_TABLE_NAME": tables.command,
             "DATA_TABLE_NAME": tables.data,
-            "HISTORY_TABLE_NAME": tables.history,
             "SEQUENCES_TABLE_NAME": tables.sequences,
             "IDEMPOTENCY_TABLE_NAME": idempotency,
             "NOTIFICATION_TOPIC_ARN": topic_arn,
@@ -74,10 +73,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
 
 
 def reset_all() -> None:
-    from handlers import idempotency
-
     wiring.reset()
-    idempotency.reset()
 
 
 @dataclass

@@ -40,14 +40,15 @@ def scan(aws: AwsEnv, table: str) -> list[dict[str, Any]]:
     return aws.client.scan(TableName=table)["Items"]
 
 
-def test_create_writes_command_data_and_history_at_version_1(core: CqrsServices, aws: AwsEnv) -> None:
+def test_create_writes_the_command_log_and_the_read_model_at_version_1(core: CqrsServices, aws: AwsEnv) -> None:
     item = core.commands.publish(command("A"), CTX)
 
     assert item.version == 1
     assert (item.created_by, item.updated_by) == ("u-1", "u-1")
     assert core.data.get_item(CTX.pk, "ITEM#A") == item
     assert [i["sk"]["S"] for i in scan(aws, aws.tables.command)] == ["ITEM#A@1"]
-    assert [i["sk"]["S"] for i in scan(aws, aws.tables.history)] == ["ITEM#A@1"]
+    # The command log is the history: the version reads back whole, under its own key.
+    assert core.history.versions(CTX.pk, "ITEM#A") == [item.with_sk("ITEM#A@1")]
 
 
 def test_update_needs_the_current_version(core: CqrsServices) -> None:
@@ -75,7 +76,7 @@ def test_a_command_that_changes_nothing_is_not_a_new_version(core: CqrsServices,
     first = core.commands.publish(command("A", n=1), CTX)
     same = core.commands.publish(command("A", version=1, n=1.0), CTX)  # 1.0 == 1 by value
     assert same == first
-    assert len(scan(aws, aws.tables.history)) == 1
+    assert len(scan(aws, aws.tables.command)) == 1
 
 
 def test_partial_update_merges_onto_the_latest_state(core: CqrsServices) -> None:
@@ -97,7 +98,7 @@ def test_a_batch_is_all_or_nothing_and_names_the_failing_command(core: CqrsServi
     assert caught.value.index == 1 and caught.value.sk == "ITEM#B"
     assert core.data.get_item(CTX.pk, "ITEM#A").version == 1  # type: ignore[union-attr]
     assert core.data.get_item(CTX.pk, "ITEM#C") is None
-    assert len(scan(aws, aws.tables.history)) == 3
+    assert len(scan(aws, aws.tables.command)) == 3
 
 
 def test_a_batch_losing_its_race_inside_the_transaction_writes_nothing(core: CqrsServices) -> None:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 TENANT = "proof-input"  # its own tenant: nothing else writes there
 MAX_PAGES = 100
-TABLES = ("CommandTableName", "DataTableName", "HistoryTableName", "SequencesTableName", "IdempotencyTableName")
+TABLES = ("CommandTableName", "DataTableName", "SequencesTableName", "IdempotencyTableName")
 
 
 def cursor(payload: Any) -> str:

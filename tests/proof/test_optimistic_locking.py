@@ -19,10 +19,10 @@ RACERS = 10
 
 
 def history_versions(dynamodb: Any, outputs: dict[str, Any], tenant: str, code: str) -> dict[int, dict[str, Any]]:
-    """The history table's versions of one order (DynamoDB Local, read directly: no API shows it)."""
+    """The order's versions in the command log, its history (DynamoDB Local, read directly)."""
     items: list[dict[str, Any]] = []
     query: dict[str, Any] = {
-        "TableName": outputs["HistoryTableName"],
+        "TableName": outputs["CommandTableName"],
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
         "ExpressionAttributeValues": {":pk": {"S": f"TENANT#{tenant}"}, ":sk": {"S": f"ORDER#{code}@"}},
         "ConsistentRead": True,

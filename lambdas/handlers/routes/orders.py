@@ -41,7 +41,7 @@ def create_order(
     if idempotency_key is None:
         order = shop().orders.create_order(body, ctx)
     else:
-        order = create_order_once(idempotency_key, body, ctx, router.lambda_context)
+        order = create_order_once(idempotency_key, body, ctx)
     logger.append_keys(order=order.code)
     metrics.add_metric(name="OrdersCreated", unit="Count", value=1)
     return json_response(201, order_view(order))
