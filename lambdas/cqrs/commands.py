@@ -32,6 +32,7 @@ from cqrs.errors import (
     ValidationError,
     VersionMismatchError,
 )
+from cqrs.indexes import data_image
 from cqrs.items import Command, Item
 from cqrs.keys import versioned_sk
 from cqrs.settings import Tables
@@ -201,7 +202,7 @@ class CommandService:
                 {
                     "Put": {
                         "TableName": self._tables.data,
-                        "Item": serialize(stored),
+                        "Item": serialize(data_image(entry.item)),
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         **data_condition,
                     }

@@ -14,7 +14,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from cqrs.errors import AuthorizationError, CqrsError, NotFoundError, ValidationError, VersionMismatchError
+from cqrs.errors import (
+    AuthorizationError,
+    CqrsError,
+    InvalidCursorError,
+    NotFoundError,
+    ValidationError,
+    VersionMismatchError,
+)
 from handlers.idempotency import HEADER, IdempotencyKeyInProgressError, IdempotencyKeyReusedError
 from handlers.json_body import json_response
 from handlers.observability import logger
@@ -67,6 +74,11 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestUnsupportedContentType)
     def _content_type(_: RequestUnsupportedContentType) -> Response:
         return json_response(415, error_body("Content-Type must be application/json", field="Content-Type"))
+
+    @app.exception_handler(InvalidCursorError)
+    def _cursor(error: InvalidCursorError) -> Response:
+        # A cursor is opaque: one not issued for this very list is a malformed request, not a field value.
+        return json_response(400, error_body(str(error), field=error.field))
 
     @app.exception_handler(ValidationError)
     def _validation(error: ValidationError) -> Response:

@@ -25,6 +25,10 @@ ROUTES: dict[tuple[str, str], tuple[str, str, Any, int]] = {
     ("PATCH", "/products/<code>"): ("PATCH", "/products/PRD-001", {"version": 1, "price": 31}, 200),
     ("GET", "/inventory/<productCode>"): ("GET", "/inventory/PRD-001", None, 200),
     ("PATCH", "/inventory/<productCode>"): ("PATCH", "/inventory/PRD-001", {"version": 1, "restock": 1}, 200),
+    ("GET", "/orders/<code>/history"): ("GET", "/orders/ORD-000001/history", None, 200),
+    ("GET", "/products/<code>/history"): ("GET", "/products/PRD-001/history", None, 200),
+    ("GET", "/inventory"): ("GET", "/inventory", None, 200),
+    ("GET", "/inventory/<productCode>/history"): ("GET", "/inventory/PRD-001/history", None, 200),
 }
 # Routes that name one entity: another tenant gets 404 for them (existence does not leak).
 ENTITY_ROUTES = {key for key in ROUTES if "<" in key[1]}

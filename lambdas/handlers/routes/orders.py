@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -9,11 +10,13 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
 from cqrs.data import MAX_PAGE_SIZE
+from cqrs.history import MAX_HISTORY_PAGE
 from handlers.access import caller
 from handlers.idempotency import create_order_once
 from handlers.json_body import json_response
 from handlers.observability import logger, metrics
-from handlers.schemas import ERRORS, OrderOut, OrderPage, json_content
+from handlers.routes.listing import CODE_PATTERN, SortOrder, history_body
+from handlers.schemas import ERRORS, HistoryPage, OrderOut, OrderPage, json_content
 from shop.models import CreateOrderRequest, UpdateStatusRequest
 from shop.status import OrderStatus
 from shop.views import order_view
@@ -47,16 +50,29 @@ def create_order(
 
 @router.get(
     "/orders",
-    summary="List orders",
+    summary="List orders, newest first by default; filters combine",
     tags=["orders"],
     responses={200: json_content(OrderPage, "One page of orders"), **ERRORS},
 )
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=512, description="nextCursor of the previous page")] = None,
     status: Annotated[OrderStatus | None, Query()] = None,
+    customerId: Annotated[str | None, Query(min_length=1, max_length=64, pattern=CODE_PATTERN)] = None,  # noqa: N803
+    placedFrom: Annotated[datetime | None, Query(description="ISO 8601, inclusive; UTC if no offset")] = None,  # noqa: N803
+    placedTo: Annotated[datetime | None, Query(description="ISO 8601, exclusive; UTC if no offset")] = None,  # noqa: N803
+    order: Annotated[SortOrder, Query(description="By placedAt")] = SortOrder.DESC,
 ) -> Response[str]:
-    page = shop().orders.list_orders(caller(router), limit=limit, cursor=cursor, status=status)
+    page = shop().orders.list_orders(
+        caller(router),
+        limit=limit,
+        cursor=cursor,
+        status=status,
+        customer_id=customerId,
+        placed_from=placedFrom,
+        placed_to=placedTo,
+        descending=order is SortOrder.DESC,
+    )
     return json_response(200, {"items": [order_view(item) for item in page.items], "nextCursor": page.next_cursor})
 
 
@@ -69,6 +85,22 @@ def list_orders(
 def get_order(code: OrderCode) -> Response[str]:
     logger.append_keys(order=code)
     return json_response(200, order_view(shop().orders.get_order(code, caller(router))))
+
+
+@router.get(
+    "/orders/<code>/history",
+    summary="An order's versions, newest first",
+    tags=["orders"],
+    responses={200: json_content(HistoryPage, "One page of versions"), **ERRORS},
+)
+def order_history(
+    code: OrderCode,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512, description="nextCursor of the previous page")] = None,
+) -> Response[str]:
+    logger.append_keys(order=code)
+    page = shop().orders.history(code, caller(router), limit=limit, cursor=cursor)
+    return json_response(200, history_body(page))
 
 
 @router.patch(

@@ -9,10 +9,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from cqrs.data import MAX_PAGE_SIZE
+from cqrs.history import MAX_HISTORY_PAGE
 from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
-from handlers.schemas import ERRORS, ProductOut, ProductPage, json_content
+from handlers.routes.listing import CODE_PATTERN, history_body
+from handlers.schemas import ERRORS, HistoryPage, ProductOut, ProductPage, json_content
 from shop.models import CreateProductRequest, UpdateProductRequest
 from shop.views import product_view
 from shop.wiring import shop
@@ -34,15 +36,19 @@ def create_product(body: Annotated[CreateProductRequest, Body()]) -> Response[st
 
 @router.get(
     "/products",
-    summary="List products",
+    summary="List products by code, optionally of one category and/or active state",
     tags=["products"],
     responses={200: json_content(ProductPage, "One page of products"), **ERRORS},
 )
 def list_products(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=512, description="nextCursor of the previous page")] = None,
+    categoryCode: Annotated[str | None, Query(min_length=1, max_length=64, pattern=CODE_PATTERN)] = None,  # noqa: N803
+    isActive: Annotated[bool | None, Query()] = None,  # noqa: N803
 ) -> Response[str]:
-    page = shop().products.list_products(caller(router), limit=limit, cursor=cursor)
+    page = shop().products.list_products(
+        caller(router), limit=limit, cursor=cursor, category_code=categoryCode, is_active=isActive
+    )
     return json_response(200, {"items": [product_view(i) for i in page.items], "nextCursor": page.next_cursor})
 
 
@@ -55,6 +61,22 @@ def list_products(
 def get_product(code: ProductCode) -> Response[str]:
     logger.append_keys(product=code)
     return json_response(200, product_view(shop().products.get_product(code, caller(router))))
+
+
+@router.get(
+    "/products/<code>/history",
+    summary="A product's versions, newest first",
+    tags=["products"],
+    responses={200: json_content(HistoryPage, "One page of versions"), **ERRORS},
+)
+def product_history(
+    code: ProductCode,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512, description="nextCursor of the previous page")] = None,
+) -> Response[str]:
+    logger.append_keys(product=code)
+    page = shop().products.history(code, caller(router), limit=limit, cursor=cursor)
+    return json_response(200, history_body(page))
 
 
 @router.patch(
