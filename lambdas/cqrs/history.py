@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cqrs.cursor import decode_cursor, encode_cursor
+from cqrs.cursor import decode_index_cursor, encode_index_cursor
 from cqrs.dynamo import deserialize
 from cqrs.errors import InvalidCursorError, ValidationError
 from cqrs.items import Item
@@ -26,6 +26,8 @@ MAX_HISTORY_PAGE = 100
 _MAX_QUERY_PAGES = 50
 _BATCH_GET_LIMIT = 100
 _BATCH_GET_ROUNDS = 5
+# Names history cursors apart from every list's, so neither kind is accepted by the other.
+_CURSOR_KIND = "history"
 
 
 @dataclass(frozen=True)
@@ -136,17 +138,19 @@ class HistoryService:
             for version in wanted
             if (item := stored.get(version)) is not None
         ]
-        next_cursor = encode_cursor(versioned_sk(current.sk, oldest)) if oldest > 1 else None
+        next_cursor = (
+            encode_index_cursor(versioned_sk(current.sk, oldest), str(oldest), _CURSOR_KIND) if oldest > 1 else None
+        )
         return HistoryPage(entries, next_cursor)
 
     @staticmethod
     def _cursor_version(cursor: str, current: Item) -> int:
-        sk = decode_cursor(cursor, f"{current.sk}{VERSION_SEPARATOR}")
+        sk, _ = decode_index_cursor(cursor, f"{current.sk}{VERSION_SEPARATOR}", _CURSOR_KIND)
         try:
-            _, version = split_versioned_sk(sk)
+            entity_sk, version = split_versioned_sk(sk)
         except ValidationError:
             raise InvalidCursorError() from None
-        if not 2 <= version <= current.version:
+        if entity_sk != current.sk or not 2 <= version <= current.version:
             raise InvalidCursorError("the cursor does not belong to this history")
         return version
 
