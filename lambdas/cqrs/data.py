@@ -231,6 +231,10 @@ def list_by_index(service: DataService, pk: str, query: IndexQuery, *, limit: in
             if len(matches) == limit:
                 follows = position + 1 < len(entries) or more_after
                 return Page(matches, _index_cursor(entry, index, query) if follows else None)
+        if len(entries) > len(to_read):
+            # The entry read only to see whether more follow was not examined (an entry before it
+            # was dropped): the next page starts right after the last one examined.
+            return Page(matches, _index_cursor(to_read[-1], index, query))
         if not more_after:
             return Page(matches, None)
         params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
