@@ -41,7 +41,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/inventory/<productCode>/history"): _EVERYONE,
 }
 # Served without a token, as API Gateway serves them without the authorizer.
-PUBLIC = frozenset({("GET", "/openapi.json"), ("GET", "/swagger")})
+PUBLIC = frozenset(
+    {("GET", "/openapi.json"), ("GET", "/swagger"), ("GET", "/swagger/ui.js"), ("GET", "/swagger/ui.css")}
+)
 _USER = "user"
 
 

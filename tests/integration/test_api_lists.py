@@ -49,12 +49,31 @@ def stocked(clock: FixedClock, api: Api) -> Api:
     return api
 
 
-def place(api: Api, clock: FixedClock, day: int, customer: str = "CUST-001", status: str | None = None) -> str:
-    """An order placed on 2026-03-<day> at noon UTC, moved to `status`; its code."""
+@pytest.fixture
+def pump(aws: AwsEnv) -> Any:
+    """The stream functions fed from moto's streams: the data-sync handler reserves new orders' stock."""
+    import boto3
+    from botocore.config import Config
+
+    from tests.integration.conftest import REGION
+    from tests.support.streams import build_pump
+
+    # moto routes the streams API only without account-based endpoints.
+    streams = boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))
+    return build_pump(aws.client, streams, aws.tables.command, aws.tables.data)
+
+
+def place(
+    api: Api, clock: FixedClock, day: int, customer: str = "CUST-001", status: str | None = None, pump: Any = None
+) -> str:
+    """An order placed on 2026-03-<day> at noon UTC, moved to `status`; its code. Beyond
+    `confirmed` the stock must be reserved first: `pump` runs the data-sync handler."""
     clock.now = datetime(2026, 3, day, 12, tzinfo=UTC)
     created = api("POST", "/orders", order_body(("PRD-001", 1), customerId=customer))
     assert created.status == 201, created.body
     code: str = created.body["code"]
+    if status in ("processing", "shipped", "delivered"):
+        pump.drain()
     path = ["confirmed", "processing", "shipped", "delivered"]
     for step in path[: path.index(status) + 1] if status in path else ([status] if status else []):
         assert api("PATCH", f"/orders/{code}/status", {"status": step}).status == 200
@@ -83,7 +102,7 @@ def all_pages(api: Api, path: str, **query: str) -> list[list[str]]:
 
 
 @pytest.fixture
-def orders(stocked: Api, clock: FixedClock) -> Api:
+def orders(stocked: Api, clock: FixedClock, pump: Any) -> Api:
     """Eight orders of shop-a: (code, day, customer, status)
 
     ORD-000001 day 1 CUST-001 pending     ORD-000005 day 5 CUST-002 shipped
@@ -96,7 +115,7 @@ def orders(stocked: Api, clock: FixedClock) -> Api:
         (4, "CUST-001", "cancelled"), (5, "CUST-002", "shipped"), (6, "CUST-001", "confirmed"),
         (7, "CUST-003", None), (8, "CUST-001", "confirmed"),
     ]:  # fmt: skip
-        place(stocked, clock, day, customer, status)
+        place(stocked, clock, day, customer, status, pump)
     return stocked
 
 
@@ -263,11 +282,11 @@ def requests_made(aws: AwsEnv) -> Iterator[list[str]]:
 
 
 def test_a_page_with_one_filter_costs_two_requests_however_rare_the_match(
-    stocked: Api, clock: FixedClock, requests_made: list[str]
+    stocked: Api, clock: FixedClock, requests_made: list[str], pump: Any
 ) -> None:
     for day in range(1, 25):
         place(stocked, clock, day, customer="CUST-RARE" if day == 12 else "CUST-001")
-    place(stocked, clock, 25, status="shipped")
+    place(stocked, clock, 25, status="shipped", pump=pump)
 
     for query, expected in [
         ({"customerId": "CUST-RARE"}, ords(12)),
@@ -281,13 +300,13 @@ def test_a_page_with_one_filter_costs_two_requests_however_rare_the_match(
 
 
 def test_a_combination_reads_a_bounded_number_of_chunks_and_resumes_after_them(
-    stocked: Api, clock: FixedClock, requests_made: list[str], monkeypatch: pytest.MonkeyPatch
+    stocked: Api, clock: FixedClock, requests_made: list[str], monkeypatch: pytest.MonkeyPatch, pump: Any
 ) -> None:
     from cqrs import data
 
     monkeypatch.setattr(data, "_COMBINATION_CHUNK", 2)
     for day in range(1, 14):  # 13 orders of CUST-001; only the first is shipped
-        place(stocked, clock, day, status="shipped" if day == 1 else None)
+        place(stocked, clock, day, status="shipped" if day == 1 else None, pump=pump)
 
     requests_made.clear()
     first = stocked("GET", "/orders", query={"customerId": "CUST-001", "status": "shipped"})
@@ -344,16 +363,7 @@ def test_inventory_lists_every_record_and_the_low_stock_ones(stocked: Api) -> No
     assert listed["attributes"]["available"] == 4 and listed["attributes"]["quantity"] == 4
 
 
-def test_reservations_move_a_record_into_the_low_stock_list(stocked: Api, aws: AwsEnv) -> None:
-    import boto3
-    from botocore.config import Config
-
-    from tests.integration.conftest import REGION
-    from tests.support.streams import build_pump
-
-    # moto routes the streams API only without account-based endpoints.
-    streams = boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))
-    pump = build_pump(aws.client, streams, aws.tables.command, aws.tables.data)
+def test_reservations_move_a_record_into_the_low_stock_list(stocked: Api, pump: Any) -> None:
     pump.drain()
     assert stocked("PATCH", "/inventory/PRD-002", {"version": 1, "quantity": 101}).status == 200
     assert codes(stocked, "/inventory", availableBelow="100") == []

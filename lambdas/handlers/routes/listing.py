@@ -7,9 +7,6 @@ from typing import Any
 
 from cqrs.history import HistoryPage
 
-# Customer and category codes: the alphabet of entity codes (cqrs.keys), so they fit in index keys.
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-
 
 class SortOrder(StrEnum):
     ASC = "asc"
