@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.runtime_process import Api, order_body, token_for, wait_for
+from harness.runtime_process import Api, order_body, token_for, wait_for
 
 pytestmark = pytest.mark.e2e
 

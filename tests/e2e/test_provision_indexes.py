@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from harness.tables import create_table
 from local.provision import _add_missing_indexes
-from tests.support.tables import create_table
 
 
 def test_a_kept_data_table_gains_the_indexes_it_lacks(ddb_local_client: Any) -> None:

@@ -10,9 +10,9 @@ import pytest
 
 from cqrs.context import UserContext
 from cqrs.items import Command
+from harness.seed import CATALOGUE, SEED_ORDER
 from shop.wiring import shop
 from tests.integration.conftest import AwsEnv
-from tests.support.seed import CATALOGUE, SEED_ORDER
 
 Api = Callable[..., Any]
 

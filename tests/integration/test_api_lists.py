@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from harness.seed import CATALOGUE, order_body
 from shop import wiring
 from tests.integration.conftest import AwsEnv
-from tests.support.seed import CATALOGUE, order_body
 
 Api = Callable[..., Any]
 
@@ -55,8 +55,8 @@ def pump(aws: AwsEnv) -> Any:
     import boto3
     from botocore.config import Config
 
+    from harness.streams import build_pump
     from tests.integration.conftest import REGION
-    from tests.support.streams import build_pump
 
     # moto routes the streams API only without account-based endpoints.
     streams = boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))
