@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from harness.runtime_process import Api, order_body, token_for, wait_for
+from harness.runtime_process import Api, token_for, wait_for
+from harness.seed import order_body
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +53,7 @@ def test_a_customers_orders_newest_first_page_by_page_and_filtered_by_status(adm
     customer = f"CUST-E2E-{uuid.uuid4().hex[:8]}"
     codes = []
     for _ in range(3):
-        status, created = admin_a.post("/orders", order_body("PRD-001", 1, customer=customer))
+        status, created = admin_a.post("/orders", order_body(("PRD-001", 1), customerId=customer))
         assert status == 201, created
         codes.append(created["code"])
     first, second, third = codes
@@ -77,7 +78,7 @@ def test_a_customers_orders_newest_first_page_by_page_and_filtered_by_status(adm
 
 def test_an_orders_history_over_http(admin_a: Api, staff_a: Api, admin_b: Api) -> None:
     customer = f"CUST-E2E-{uuid.uuid4().hex[:8]}"
-    status, created = admin_a.post("/orders", order_body("PRD-001", 1, customer=customer))
+    status, created = admin_a.post("/orders", order_body(("PRD-001", 1), customerId=customer))
     assert status == 201, created
     code = created["code"]
     reserved(admin_a, code)  # version 2: the data-sync handler recorded the reservation
