@@ -1,14 +1,19 @@
-"""GET /orders at 100, 1,000 and 10,000 orders in the tenant, and sequence contention, on DynamoDB Local.
+"""GET /orders at 100 to 100,000 orders in the tenant, and sequence contention, on DynamoDB Local.
 
 DynamoDB Local (AWS's own engine) runs in memory on a free loopback port and is stopped at the
 end. The API handler runs in-process with `AWS_ENDPOINT_URL_DYNAMODB` pointing at it. Orders are
 loaded fast with `BatchWriteItem` straight into the data table, cloned from an order the API
-itself wrote (same attributes, new codes, statuses in turn), so a listing reads exactly what the
-API would have stored.
+itself wrote and stored in the data table's form (`cqrs.indexes.data_image`: the same index keys
+the API would write): order n is placed n seconds after the first, its status cycles through
+the lifecycle, and 1 order in 1,000 (n % 1000 == 2) belongs to customer `CUST-RARE` and is the
+only one `cancelled`.
 
-A page is one `Query` with `Limit` and a cursor: its cost should not depend on the total. The
-figures show the first page, a filtered page (`status=shipped`, 1 order in 5) and a page from
-the middle (a cursor half way through), each with its DynamoDB requests per call.
+The page cost is counted on the API's DynamoDB client: requests per page, and the read units
+DynamoDB Local reports (`ReturnConsumedCapacity`, added to each request by a hook). Kinds of page:
+the first page (newest first), the middle of the list (a cursor half way), `customerId=CUST-RARE`
+and `status=cancelled` (1 in 1,000 each: a page of 20 at 100,000 orders, of 1 at 100), the same
+with `limit=1` (equal pages at every size), and a date range. A page is flat when pages of the
+same size cost the same read units from 100 to 100,000 orders; the last table prints the ratio.
 
 Sequence contention: 8 clients create orders through the in-process handler, each in a fresh
 tenant; the check is that every code is unique and, when no request failed, that the codes run
@@ -22,7 +27,7 @@ tenant; the check is that every code is unique and, when no request failed, that
 - 8 processes (spawned, each its own interpreter, like 8 Lambda execution environments): the
   clean check.
 
-Run: `python -m bench.list_scale [--quick]`.
+Run: `python -m bench.list_scale [--quick]` (--quick stops at 10,000 orders).
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from functools import partial
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench._common import (
@@ -54,37 +60,46 @@ from bench._common import (
 
 LIST_TENANT = "bench-list"
 SEQ_TENANTS = {"threads": "bench-seq-t", "processes": "bench-seq-p"}
-SIZES = (100, 1_000, 10_000)
+SIZES = (100, 1_000, 10_000, 100_000)
+QUICK_SIZES = (100, 1_000, 10_000)
 STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered")
+RARE = 1_000  # one order in RARE is the rare customer's, and the only cancelled one
+RARE_CUSTOMER = "CUST-RARE"
 BATCH = 25
 LOAD_THREADS = 4
 CLIENT_THREADS = 8
 PAGE = 20
+FIRST_PLACED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class OrderLoader:
     """Writes cloned orders into the data table with BatchWriteItem, growing the tenant's total."""
 
     def __init__(self, client: Any, table: str, template: dict[str, Any]) -> None:
+        from cqrs.dynamo import deserialize
+        from cqrs.indexes import INDEX_ATTRIBUTES
+        from cqrs.items import Item
+
         self._client = client
         self._table = table
-        self._template = template
+        self._template = Item.from_dict({k: v for k, v in deserialize(template).items() if k not in INDEX_ATTRIBUTES})
         self.count = 1  # the template order itself, ORD-000001
 
     def _item(self, number: int) -> dict[str, Any]:
+        from cqrs.clock import iso_timestamp
+        from cqrs.dynamo import serialize
+        from cqrs.indexes import data_image
+
         code = f"ORD-{number:06}"
-        sk = f"ORDER#{code}"
-        item = dict(self._template)
-        attributes = dict(item["attributes"]["M"])
-        attributes["status"] = {"S": STATUSES[number % len(STATUSES)]}
-        item.update(
-            sk={"S": sk},
-            code={"S": code},
-            id={"S": f"{item['pk']['S']}#{sk}"},
-            name={"S": f"Order {code}"},
-            attributes={"M": attributes},
-        )
-        return item
+        rare = number % RARE == 2
+        attributes = {
+            **self._template.attributes,
+            "status": "cancelled" if rare else STATUSES[number % len(STATUSES)],
+            "customerId": RARE_CUSTOMER if rare else "CUST-001",
+            "placedAt": iso_timestamp(FIRST_PLACED + timedelta(seconds=number)),
+        }
+        order = replace(self._template, sk=f"ORDER#{code}", code=code, name=f"Order {code}", attributes=attributes)
+        return serialize(data_image(order))
 
     def _write(self, numbers: range) -> None:
         request = {self._table: [{"PutRequest": {"Item": self._item(n)}} for n in numbers]}
@@ -106,6 +121,30 @@ class OrderLoader:
         return time.perf_counter() - start
 
 
+class CostMeter:
+    """Requests and consumed read units of one DynamoDB client (DynamoDB Local reports them)."""
+
+    def __init__(self, client: Any) -> None:
+        self.requests = 0
+        self.read_units = 0.0
+        events = client.meta.events
+        events.register("provide-client-params.dynamodb.*", self._ask_capacity)
+        events.register("before-call.dynamodb.*", self._count)
+        events.register("after-call.dynamodb.*", self._add_units)
+
+    @staticmethod
+    def _ask_capacity(params: dict[str, Any], **_: Any) -> None:
+        params.setdefault("ReturnConsumedCapacity", "TOTAL")
+
+    def _count(self, **_: Any) -> None:
+        self.requests += 1
+
+    def _add_units(self, parsed: dict[str, Any], **_: Any) -> None:
+        consumed = parsed.get("ConsumedCapacity") or []
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            self.read_units += float(entry.get("CapacityUnits") or 0)
+
+
 def _timed_calls(fn: Callable[[], Any], count: int) -> list[float]:
     fn()  # warm
     samples = []
@@ -118,28 +157,72 @@ def _timed_calls(fn: Callable[[], Any], count: int) -> list[float]:
     return samples
 
 
-def measure_pages(loader: OrderLoader, counter: list[int], calls: int) -> tuple[list[list[object]], list[Figure]]:
-    from cqrs.cursor import encode_cursor
+def _page_kinds(size: int) -> list[tuple[str, dict[str, str]]]:
+    from cqrs.clock import iso_timestamp
+    from cqrs.context import UserContext
+    from cqrs.cursor import encode_index_cursor
+    from shop.listing import order_query
 
+    # The cursor a client holds after reading down to the middle order, newest first.
+    half = size // 2
+    query_id = order_query(UserContext(tenant_code=LIST_TENANT, user_id="bench")).query_id
+    placed = iso_timestamp(FIRST_PLACED + timedelta(seconds=half))
+    middle = encode_index_cursor(f"ORDER#ORD-{half:06}", f"{placed}#ORD-{half:06}", query_id)
+    last_day = FIRST_PLACED + timedelta(seconds=size - 200)
+    kinds: list[tuple[str, dict[str, str]]] = [
+        ("first page", {}),
+        (f"customerId={RARE_CUSTOMER}", {"customerId": RARE_CUSTOMER}),
+        ("status=cancelled", {"status": "cancelled"}),
+        (f"customerId={RARE_CUSTOMER}, limit=1", {"customerId": RARE_CUSTOMER, "limit": "1"}),
+        ("status=cancelled, limit=1", {"status": "cancelled", "limit": "1"}),
+        ("placedFrom (last 200 s)", {"placedFrom": last_day.isoformat()}),
+    ]
+    kinds.insert(1, ("middle (cursor)", {"cursor": middle}))
+    return kinds
+
+
+def measure_pages(
+    loader: OrderLoader, meter: CostMeter, calls: int, sizes: tuple[int, ...]
+) -> tuple[list[list[object]], list[list[object]], list[Figure]]:
+    """The cost of each kind of page at each size, and how flat it stays across sizes."""
     rows: list[list[object]] = []
     figures: list[Figure] = []
-    for size in SIZES:
+    costs: dict[str, dict[int, tuple[int, float]]] = {}  # kind -> size -> (items, RCU per page)
+    for size in sizes:
         load_s = loader.grow_to(size)
-        middle = encode_cursor(f"ORDER#ORD-{size // 2:06}")
-        kinds: list[tuple[str, Callable[[], Any]]] = [
-            ("first page", lambda: call_api("GET", "/orders", tenant=LIST_TENANT)),
-            ("status=shipped", lambda: call_api("GET", "/orders", tenant=LIST_TENANT, query={"status": "shipped"})),
-            ("middle (cursor)", partial(call_api, "GET", "/orders", tenant=LIST_TENANT, query={"cursor": middle})),
-        ]
-        for kind, fn in kinds:
-            page = fn().body
-            before = counter[0]
+        for kind, query in _page_kinds(size):
+
+            def fn(query: dict[str, str] = query) -> Any:
+                return call_api("GET", "/orders", tenant=LIST_TENANT, query=query or None)
+
+            items = len(fn().body["items"])
+            before_requests, before_units = meter.requests, meter.read_units
             samples = _timed_calls(fn, calls)
-            per_call = (counter[0] - before) / (calls + 1)
+            requests = (meter.requests - before_requests) / (calls + 1)
+            units = (meter.read_units - before_units) / (calls + 1)
+            costs.setdefault(kind, {})[size] = (items, units)
             p50, p99 = percentile(samples, 50), percentile(samples, 99)
-            rows.append([f"{size:,}", kind, len(page["items"]), f"{per_call:.1f}", ms(p50), ms(p99), f"{load_s:.1f}"])
-            figures.append(Figure("GET /orders", f"{kind}, {size:,} orders", f"p50 {ms(p50)} / p99 {ms(p99)} ms"))
-    return rows, figures
+            rows.append(
+                [f"{size:,}", kind, items, f"{requests:.1f}", f"{units:.1f}",
+                 f"{units / items:.2f}" if items else "-", ms(p50), ms(p99), f"{load_s:.1f}"]
+            )  # fmt: skip
+            figures.append(
+                Figure("GET /orders", f"{kind}, {size:,} orders", f"{requests:.1f} requests, {units:.1f} RCU/page")
+            )
+    flat_rows: list[list[object]] = []
+    for kind, by_size in costs.items():
+        # Only pages of the same size compare: at 1 in 1,000 a page of 20 holds 1 order at 100
+        # orders and 20 at 100,000, so those kinds are compared through their limit=1 variants.
+        if len(by_size) < 2 or len({items for items, _ in by_size.values()}) != 1:
+            continue
+        values = [units for _, units in by_size.values()]
+        ratio = max(values) / min(values)
+        span = f"{min(by_size):,} to {max(by_size):,}"
+        flat_rows.append(
+            [kind, by_size[min(by_size)][0], span, f"{min(values):.2f}", f"{max(values):.2f}", f"{ratio:.2f}x"]
+        )
+        figures.append(Figure("GET /orders", f"{kind}: RCU per page, {span} orders", f"max/min {ratio:.2f}x"))
+    return rows, flat_rows, figures
 
 
 def _create_orders(tenant: str, count: int) -> list[tuple[int, str]]:
@@ -229,7 +312,7 @@ def run(quick: bool = False) -> list[Figure]:
     from harness.tables import create_tables
     from local.dynamodb_local import DynamoDBLocal
 
-    calls, per_thread = (30, 10) if quick else (200, 25)
+    calls, per_thread = (30, 10) if quick else (100, 25)
     with DynamoDBLocal() as ddb:
         env = {**BASE_ENV, "AWS_ENDPOINT_URL_DYNAMODB": ddb.endpoint}
         with environment(env, remove=("AWS_ENDPOINT_URL",)):
@@ -237,12 +320,7 @@ def run(quick: bool = False) -> list[Figure]:
             tables, idempotency = create_tables(setup, prefix="bench")
             with environment(table_env(tables, idempotency)), quiet():
                 reset_wiring()
-                requests = [0]
-
-                def count(**_: Any) -> None:
-                    requests[0] += 1
-
-                dynamodb_client().meta.events.register("before-call.dynamodb.*", count)
+                meter = CostMeter(dynamodb_client())
                 from harness.seed import order_body
 
                 for tenant in (LIST_TENANT, *SEQ_TENANTS.values()):
@@ -253,14 +331,19 @@ def run(quick: bool = False) -> list[Figure]:
                 key = {"pk": {"S": first.body["pk"]}, "sk": {"S": first.body["sk"]}}
                 template = setup.get_item(TableName=tables.data, Key=key, ConsistentRead=True)["Item"]
                 loader = OrderLoader(setup, tables.data, template)
-                page_rows, figures = measure_pages(loader, requests, calls)
+                page_rows, flat_rows, figures = measure_pages(loader, meter, calls, QUICK_SIZES if quick else SIZES)
                 contention = [sequence_contention(mode, t, per_thread) for mode, t in SEQ_TENANTS.items()]
                 reset_wiring()
 
     print_table(
         f"GET /orders on DynamoDB Local, in-process handler, {calls} calls each (ms)",
-        ["orders", "page", "items", "requests/call", "p50", "p99", "load s"],
+        ["orders", "page", "items", "requests/page", "RCU/page", "RCU/item", "p50", "p99", "load s"],
         page_rows,
+    )
+    print_table(
+        "Page cost across tenant sizes (flat: max/min within 1.2x)",
+        ["page", "items", "orders", "RCU min", "RCU max", "max/min"],
+        flat_rows,
     )
     print_table(
         "Sequence contention: POST /orders from 8 clients, in-process handler, DynamoDB Local",

@@ -118,13 +118,16 @@ class ShopApi:
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
         return self._json("POST", "orders", body, headers=headers, retry=True)
 
-    def list_orders(self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None) -> Page:
-        return self._page("orders", {"status": status, "limit": limit, "cursor": cursor})
+    def list_orders(self, *, limit: int | None = None, cursor: str | None = None, **filters: Any) -> Page:
+        """GET /orders; `filters`: status, customerId, placedFrom, placedTo, order (None ones are left out)."""
+        return self._page("orders", {**filters, "limit": limit, "cursor": cursor})
 
-    def iter_orders(
-        self, *, status: str | None = None, limit: int | None = None, max_pages: int = MAX_PAGES
-    ) -> Iterator[Page]:
-        return self._pages("orders", {"status": status, "limit": limit}, max_pages)
+    def iter_orders(self, *, limit: int | None = None, max_pages: int = MAX_PAGES, **filters: Any) -> Iterator[Page]:
+        return self._pages("orders", {**filters, "limit": limit}, max_pages)
+
+    def order_history(self, code: str, *, limit: int | None = None, cursor: str | None = None) -> Page:
+        """GET /orders/{code}/history: the order's versions, newest first."""
+        return self._page(f"orders/{_segment(code)}/history", {"limit": limit, "cursor": cursor})
 
     def get_order(self, code: str) -> Json:
         return self._json("GET", f"orders/{_segment(code)}")
@@ -140,11 +143,15 @@ class ShopApi:
     def create_product(self, body: Json) -> Json:
         return self._json("POST", "products", body)
 
-    def list_products(self, *, limit: int | None = None, cursor: str | None = None) -> Page:
-        return self._page("products", {"limit": limit, "cursor": cursor})
+    def list_products(self, *, limit: int | None = None, cursor: str | None = None, **filters: Any) -> Page:
+        """GET /products; `filters`: categoryCode, isActive."""
+        return self._page("products", {**filters, "limit": limit, "cursor": cursor})
 
-    def iter_products(self, *, limit: int | None = None, max_pages: int = MAX_PAGES) -> Iterator[Page]:
-        return self._pages("products", {"limit": limit}, max_pages)
+    def iter_products(self, *, limit: int | None = None, max_pages: int = MAX_PAGES, **filters: Any) -> Iterator[Page]:
+        return self._pages("products", {**filters, "limit": limit}, max_pages)
+
+    def product_history(self, code: str, *, limit: int | None = None, cursor: str | None = None) -> Page:
+        return self._page(f"products/{_segment(code)}/history", {"limit": limit, "cursor": cursor})
 
     def get_product(self, code: str) -> Json:
         return self._json("GET", f"products/{_segment(code)}")
@@ -153,6 +160,16 @@ class ShopApi:
         return self._json("PATCH", f"products/{_segment(code)}", {**changes, "version": version})
 
     # -- inventory -------------------------------------------------------------------------------
+
+    def list_inventory(self, *, limit: int | None = None, cursor: str | None = None, **filters: Any) -> Page:
+        """GET /inventory; `filters`: availableBelow."""
+        return self._page("inventory", {**filters, "limit": limit, "cursor": cursor})
+
+    def iter_inventory(self, *, limit: int | None = None, max_pages: int = MAX_PAGES, **filters: Any) -> Iterator[Page]:
+        return self._pages("inventory", {**filters, "limit": limit}, max_pages)
+
+    def inventory_history(self, product_code: str, *, limit: int | None = None, cursor: str | None = None) -> Page:
+        return self._page(f"inventory/{_segment(product_code)}/history", {"limit": limit, "cursor": cursor})
 
     def get_inventory(self, product_code: str) -> Json:
         return self._json("GET", f"inventory/{_segment(product_code)}")
@@ -179,7 +196,12 @@ class ShopApi:
     # -- HTTP ------------------------------------------------------------------------------------
 
     def _page(self, path: str, query: dict[str, Any]) -> Page:
-        params = {key: value for key, value in query.items() if value is not None}
+        # Booleans travel as the API reads them (true/false), not as Python's True/False.
+        params = {
+            key: (str(value).lower() if isinstance(value, bool) else value)
+            for key, value in query.items()
+            if value is not None
+        }
         target = f"{path}?{urlencode(params)}" if params else path
         page = self._json("GET", target)
         return Page(items=list(page.get("items") or []), nextCursor=page.get("nextCursor"))

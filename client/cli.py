@@ -178,13 +178,45 @@ def orders_create(args: argparse.Namespace) -> Any:
     return _api(args).create_order(body, args.idempotency_key)
 
 
+def _list(args: argparse.Namespace, pages: Any, page: Any, **filters: Any) -> Any:
+    """One page, or with --all every page (bounded by --max-pages)."""
+    if args.all:
+        return _all_pages(pages(limit=args.limit, max_pages=args.max_pages, **filters), args.max_pages)
+    return page(limit=args.limit, cursor=args.cursor, **filters)
+
+
+def _history(args: argparse.Namespace, read: Any) -> Any:
+    """One page of versions, or with --all every page (bounded by --max-pages)."""
+    if not args.all:
+        return read(limit=args.limit, cursor=args.cursor)
+
+    def pages(limit: int | None, max_pages: int) -> Any:
+        cursor = None
+        for _ in range(max_pages):
+            page = read(limit=limit, cursor=cursor)
+            yield page
+            cursor = page["nextCursor"]
+            if not cursor:
+                return
+
+    return _all_pages(pages(args.limit, args.max_pages), args.max_pages)
+
+
 def orders_list(args: argparse.Namespace) -> Any:
     api = _api(args)
-    if args.all:
-        return _all_pages(
-            api.iter_orders(status=args.status, limit=args.limit, max_pages=args.max_pages), args.max_pages
-        )
-    return api.list_orders(status=args.status, limit=args.limit, cursor=args.cursor)
+    filters = {
+        "status": args.status,
+        "customerId": args.customer,
+        "placedFrom": args.placed_from,
+        "placedTo": args.placed_to,
+        "order": args.order,
+    }
+    return _list(args, api.iter_orders, api.list_orders, **filters)
+
+
+def orders_history(args: argparse.Namespace) -> Any:
+    api = _api(args)
+    return _history(args, lambda **page: api.order_history(args.code, **page))
 
 
 def orders_get(args: argparse.Namespace) -> Any:
@@ -230,9 +262,12 @@ def products_create(args: argparse.Namespace) -> Any:
 
 def products_list(args: argparse.Namespace) -> Any:
     api = _api(args)
-    if args.all:
-        return _all_pages(api.iter_products(limit=args.limit, max_pages=args.max_pages), args.max_pages)
-    return api.list_products(limit=args.limit, cursor=args.cursor)
+    return _list(args, api.iter_products, api.list_products, categoryCode=args.category, isActive=args.active)
+
+
+def products_history(args: argparse.Namespace) -> Any:
+    api = _api(args)
+    return _history(args, lambda **page: api.product_history(args.code, **page))
 
 
 def products_get(args: argparse.Namespace) -> Any:
@@ -245,6 +280,16 @@ def products_update(args: argparse.Namespace) -> Any:
     if not changes:
         raise UsageError("nothing to update: give --name, --price, ... or --file")
     return _api(args).update_product(args.code, args.version, changes)
+
+
+def inventory_list(args: argparse.Namespace) -> Any:
+    api = _api(args)
+    return _list(args, api.iter_inventory, api.list_inventory, availableBelow=args.below)
+
+
+def inventory_history(args: argparse.Namespace) -> Any:
+    api = _api(args)
+    return _history(args, lambda **page: api.inventory_history(args.product_code, **page))
 
 
 def inventory_get(args: argparse.Namespace) -> Any:
@@ -362,7 +407,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--country", help="ISO 3166-1 alpha-2, e.g. US")
     p.add_argument("--payment-method", default="credit_card")
     p.add_argument("--idempotency-key", help="retry-safe creation (a new key is made when omitted)")
-    _list_options(command(orders, "list", orders_list, "list orders")).add_argument("--status", choices=ORDER_STATUSES)
+    p = _list_options(command(orders, "list", orders_list, "list orders, newest first unless --order asc"))
+    p.add_argument("--status", choices=ORDER_STATUSES)
+    p.add_argument("--customer", help="customerId")
+    p.add_argument("--from", dest="placed_from", metavar="ISO8601", help="placed at or after (UTC if no offset)")
+    p.add_argument("--to", dest="placed_to", metavar="ISO8601", help="placed before (UTC if no offset)")
+    p.add_argument("--order", choices=("asc", "desc"), help="by placedAt (the API's default: desc)")
+    p = _list_options(command(orders, "history", orders_history, "an order's versions, newest first"))
+    p.add_argument("code")
     p = command(orders, "get", orders_get, "one order")
     p.add_argument("code")
     p = command(orders, "status", orders_status, "change an order's status")
@@ -374,7 +426,13 @@ def build_parser() -> argparse.ArgumentParser:
     products = group("products", "create, list, read and update products")
     p = _product_options(command(products, "create", products_create, "create a product"))
     p.add_argument("--code")
-    _list_options(command(products, "list", products_list, "list products"))
+    p = _list_options(command(products, "list", products_list, "list products"))
+    p.add_argument("--category", help="categoryCode")
+    active = p.add_mutually_exclusive_group()
+    active.add_argument("--active", dest="active", action="store_true", default=None, help="active products only")
+    active.add_argument("--inactive", dest="active", action="store_false", help="inactive products only")
+    p = _list_options(command(products, "history", products_history, "a product's versions, newest first"))
+    p.add_argument("code")
     p = command(products, "get", products_get, "one product")
     p.add_argument("code")
     p = _product_options(command(products, "update", products_update, "update a product's fields"))
@@ -382,7 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=int, required=True, help="the version you read")
 
     # inventory
-    inventory = group("inventory", "read and change stock")
+    inventory = group("inventory", "list, read and change stock")
+    p = _list_options(command(inventory, "list", inventory_list, "list stock records"))
+    p.add_argument("--below", type=int, metavar="N", help="only records with fewer than N units available (1-100)")
+    p = _list_options(command(inventory, "history", inventory_history, "a stock record's versions, newest first"))
+    p.add_argument("product_code")
     p = command(inventory, "get", inventory_get, "a product's stock")
     p.add_argument("product_code")
     p = command(inventory, "set", inventory_set, "set the quantity on hand (version 0 creates the record)")

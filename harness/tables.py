@@ -5,18 +5,35 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from cqrs.indexes import LIST_INDEXES, SORT_ATTRIBUTE
 from cqrs.settings import Tables
 
 STREAMED = {"command", "data"}
 
 
-def create_table(client: Any, name: str, *, stream: bool, keys: tuple[str, ...] = ("pk", "sk")) -> None:
+def create_table(
+    client: Any, name: str, *, stream: bool, keys: tuple[str, ...] = ("pk", "sk"), list_indexes: bool = False
+) -> None:
     params: dict[str, Any] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in keys],
         "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"), strict=False)],
     }
+    if list_indexes:  # the data table's, as infra/tables.py declares them
+        indexed = [index.partition_attribute for index in LIST_INDEXES] + [SORT_ATTRIBUTE]
+        params["AttributeDefinitions"] += [{"AttributeName": a, "AttributeType": "S"} for a in indexed]
+        params["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_attribute, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_attribute, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+            for index in LIST_INDEXES
+        ]
     if stream:
         params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     client.create_table(**params)
@@ -32,7 +49,7 @@ def create_tables(client: Any, prefix: str | None = None) -> tuple[Tables, str]:
         sequences=f"{prefix}-sequences",
     )
     for role in ("command", "data", "sequences"):
-        create_table(client, getattr(names, role), stream=role in STREAMED)
+        create_table(client, getattr(names, role), stream=role in STREAMED, list_indexes=role == "data")
     idempotency = f"{prefix}-idempotency"
     create_table(client, idempotency, stream=False, keys=("id",))
     return names, idempotency

@@ -119,7 +119,9 @@ class Functions(Construct):
 
         self.api = self._function(API)
         allow(self.api, tables.data, *READ, *TRANSACT_PUT)
-        allow(self.api, tables.command, *COMMAND_LOG)
+        allow_index_query(self.api, tables.data)
+        # BatchGetItem: the history routes read a page of versions from the log by their keys.
+        allow(self.api, tables.command, *COMMAND_LOG, "dynamodb:BatchGetItem")
         allow(self.api, tables.sequences, "dynamodb:UpdateItem")
         allow(self.api, tables.idempotency, *IDEMPOTENCY)
 
@@ -215,5 +217,15 @@ class Functions(Construct):
 
 
 def allow(function: lambda_.Function, table: dynamodb.Table, *actions: str) -> None:
-    """Grant exactly `actions` on `table` (the table ARN only: no table here has an index)."""
-    table.grant(function, *actions)
+    """Grant exactly `actions` on `table`, the table ARN only (its indexes: `allow_index_query`).
+
+    `Table.grant` would add `<table>/index/*` to every grant, writes included.
+    """
+    function.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
+
+
+def allow_index_query(function: lambda_.Function, table: dynamodb.Table) -> None:
+    """Grant `Query` on `table`'s indexes (the list pages)."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/*"])
+    )

@@ -26,6 +26,10 @@ XRAY_AND_LIST_STREAMS = (
     "xray:PutTelemetryRecords (active tracing) and dynamodb:ListStreams (stream event source). Every "
     "DynamoDB data action is scoped to its table ARN and stream reads to the stream ARN."
 )
+DATA_INDEXES = (
+    "Query on the data table's own indexes (<data table ARN>/index/*): the list pages query its three "
+    "KEYS_ONLY list indexes; the grant is Query only, on that one table's indexes."
+)
 TOPIC_KEY = (
     "kms:GenerateDataKey* is what SNS needs to encrypt for a KMS-encrypted topic; it is granted on the "
     "notification topic's own key only."
@@ -39,6 +43,10 @@ def suppress(stack: ShopStack) -> None:
         role = function.role
         assert role is not None
         _add(role, "AwsSolutions-IAM5", XRAY_AND_LIST_STREAMS, applies_to=["Resource::*"])
+    api_role = functions.api.role
+    assert api_role is not None
+    data_id = stack.get_logical_id(stack.tables.data.node.default_child)  # type: ignore[arg-type]
+    _add(api_role, "AwsSolutions-IAM5", DATA_INDEXES, applies_to=[f"Resource::<{data_id}.Arn>/index/*"])
     data_sync_role = functions.data_sync.role
     assert data_sync_role is not None
     _add(data_sync_role, "AwsSolutions-IAM5", TOPIC_KEY, applies_to=["Action::kms:GenerateDataKey*"])

@@ -93,6 +93,10 @@ PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 IDEMPOTENCY_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+# The data table's list indexes, (name, partition key), all sharing one sort key, KEYS_ONLY
+# (`cqrs.indexes` in the Lambda code names the same; a test checks that the two agree).
+DATA_LIST_INDEXES = (("gsi1", "gsi1pk"), ("gsi2", "gsi2pk"), ("gsi3", "gsi3pk"))
+DATA_LIST_INDEX_SORT_KEY = "gsisk"
 
 # The REST routes the API Gateway declares, as (method, path, needs_token). Every one goes to the
 # API function (proxy integration); only the OpenAPI document and Swagger UI are public.
@@ -101,12 +105,16 @@ API_ROUTES: tuple[tuple[str, str, bool], ...] = (
     ("POST", "/orders", True),
     ("GET", "/orders/{code}", True),
     ("PATCH", "/orders/{code}/status", True),
+    ("GET", "/orders/{code}/history", True),
     ("GET", "/products", True),
     ("POST", "/products", True),
     ("GET", "/products/{code}", True),
     ("PATCH", "/products/{code}", True),
+    ("GET", "/products/{code}/history", True),
+    ("GET", "/inventory", True),
     ("GET", "/inventory/{productCode}", True),
     ("PATCH", "/inventory/{productCode}", True),
+    ("GET", "/inventory/{productCode}/history", True),
     *(("GET", path, False) for path in DOCS_PATHS),
 )
 

@@ -26,6 +26,7 @@ class Tables(Construct):
         streamed = dynamodb.StreamViewType.NEW_AND_OLD_IMAGES
         self.command = self._table("Command", stream=streamed)
         self.data = self._table("Data", stream=streamed)
+        self._add_list_indexes(self.data)
         self.sequences = self._table("Sequences")
         self.idempotency = self._table(
             "Idempotency",
@@ -37,6 +38,22 @@ class Tables(Construct):
     @property
     def all(self) -> tuple[dynamodb.Table, ...]:
         return (self.command, self.data, self.sequences, self.idempotency)
+
+    @staticmethod
+    def _add_list_indexes(table: dynamodb.Table) -> None:
+        """The list indexes of the data table (see `cqrs.indexes` and `shop.listing`).
+
+        Global, not local: a local index would cap each tenant's partition at 10 GB and stop
+        DynamoDB from splitting a hot tenant's partition. KEYS_ONLY: a change that leaves an item's
+        index keys alone costs the index no write; pages read the items from the table.
+        """
+        for index_name, partition_key in names.DATA_LIST_INDEXES:
+            table.add_global_secondary_index(
+                index_name=index_name,
+                partition_key=dynamodb.Attribute(name=partition_key, type=_STRING),
+                sort_key=dynamodb.Attribute(name=names.DATA_LIST_INDEX_SORT_KEY, type=_STRING),
+                projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+            )
 
     def _table(
         self,

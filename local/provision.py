@@ -132,6 +132,7 @@ def _ensure_table(template: Template, resolver: Resolver, ddb: Any, resource: Re
                     TableName=name,
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
                 )
+    description = _add_missing_indexes(ddb, name, spec, description)
     if "StreamSpecification" in spec and not description.get("LatestStreamArn"):
         # A table from an older template without a stream: turn it on rather than fail.
         description = ddb.update_table(TableName=name, StreamSpecification=spec["StreamSpecification"])[
@@ -145,6 +146,22 @@ def _ensure_table(template: Template, resolver: Resolver, ddb: Any, resource: Re
     if description.get("LatestStreamArn"):
         values["StreamArn"] = description["LatestStreamArn"]
     return values, created
+
+
+def _add_missing_indexes(ddb: Any, name: str, spec: dict[str, Any], description: dict[str, Any]) -> dict[str, Any]:
+    """A table from an older template without an index the template now declares: add it, one per
+    request as DynamoDB requires. Items written before it only appear in it once they change."""
+    present = {index["IndexName"] for index in description.get("GlobalSecondaryIndexes") or []}
+    for index in spec.get("GlobalSecondaryIndexes") or []:
+        if index["IndexName"] in present:
+            continue
+        description = _wait_active(ddb, name, description)
+        description = ddb.update_table(
+            TableName=name,
+            AttributeDefinitions=spec["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )["TableDescription"]
+    return description
 
 
 def _wait_active(ddb: Any, name: str, description: dict[str, Any]) -> dict[str, Any]:

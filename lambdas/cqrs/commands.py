@@ -42,6 +42,7 @@ from cqrs.errors import (
     ValidationError,
     VersionMismatchError,
 )
+from cqrs.indexes import data_image
 from cqrs.items import Command, Item
 from cqrs.keys import versioned_sk
 from cqrs.settings import Tables
@@ -252,7 +253,7 @@ class CommandService:
         try:
             self._client.put_item(
                 TableName=self._tables.data,
-                Item=serialize(item.to_dict()),
+                Item=serialize(data_image(item)),
                 ConditionExpression="version = :expected",
                 ExpressionAttributeValues={":expected": {"N": str(entry.expected_version)}},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -292,7 +293,7 @@ class CommandService:
                 {
                     "Put": {
                         "TableName": self._tables.data,
-                        "Item": serialize(entry.item.to_dict()),
+                        "Item": serialize(data_image(entry.item)),
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         **data_condition,
                     }

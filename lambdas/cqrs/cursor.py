@@ -33,7 +33,38 @@ def decode_cursor(cursor: str, sk_prefix: str) -> str:
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error):
         raise InvalidCursorError() from None
+    if isinstance(data, dict) and set(data) != {"sk"}:
+        raise InvalidCursorError("the cursor belongs to another listing or filter")
     sk = data.get("sk") if isinstance(data, dict) else None
     if not isinstance(sk, str) or not sk.startswith(sk_prefix) or len(sk) <= len(sk_prefix):
         raise InvalidCursorError("the cursor does not belong to this listing")
     return sk
+
+
+def encode_index_cursor(sk: str, index_sk: str, query_id: str) -> str:
+    """A cursor for an index listing: the entry to resume after and the query it belongs to."""
+    raw = json.dumps({"sk": sk, "k": index_sk, "q": query_id}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_index_cursor(cursor: str, sk_prefix: str, query_id: str) -> tuple[str, str]:
+    """`(sk, index sort key)` to resume after; `InvalidCursorError` unless issued for `query_id`.
+
+    A cursor from the same listing with other filters, order or range names another query: it is
+    refused rather than silently continuing a different list.
+    """
+    if not cursor or len(cursor) > _MAX_CURSOR_LENGTH:
+        raise InvalidCursorError()
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error):
+        raise InvalidCursorError() from None
+    if not isinstance(data, dict) or set(data) != {"sk", "k", "q"}:
+        raise InvalidCursorError("the cursor belongs to another listing or filter")
+    sk, index_sk, issued_for = data["sk"], data["k"], data["q"]
+    if issued_for != query_id:
+        raise InvalidCursorError("the cursor belongs to another listing or filter")
+    if not isinstance(sk, str) or not isinstance(index_sk, str) or not sk.startswith(sk_prefix) or not index_sk:
+        raise InvalidCursorError("the cursor does not belong to this listing")
+    return sk, index_sk

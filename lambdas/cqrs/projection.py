@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cqrs.dynamo import serialize
+from cqrs.indexes import data_image
 from cqrs.items import Item
 from cqrs.keys import split_versioned_sk
 from cqrs.settings import Tables
@@ -45,7 +46,7 @@ class Projector:
         try:
             self._client.put_item(
                 TableName=self._tables.data,
-                Item=serialize(current.to_dict()),
+                Item=serialize(data_image(current)),
                 ConditionExpression="attribute_not_exists(pk) OR version < :version",
                 ExpressionAttributeValues={":version": {"N": str(version)}},
             )

@@ -1,7 +1,8 @@
 """Who may call which route: one table, enforced by one middleware for every route.
 
 Within a tenant, `admin` may do everything; `staff` works orders (create, list, read, change
-status) and reads products and stock. Any other or missing role gets 403 everywhere. A test
+status) and reads products and stock. Reading an entity's history needs the roles that read the
+entity. Any other or missing role gets 403 everywhere. A test
 fails when a registered route is missing from the table, so none can be forgotten open.
 """
 
@@ -28,12 +29,16 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/orders"): _EVERYONE,
     ("GET", "/orders/<code>"): _EVERYONE,
     ("PATCH", "/orders/<code>/status"): _EVERYONE,
+    ("GET", "/orders/<code>/history"): _EVERYONE,
     ("POST", "/products"): _ADMIN_ONLY,
     ("GET", "/products"): _EVERYONE,
     ("GET", "/products/<code>"): _EVERYONE,
     ("PATCH", "/products/<code>"): _ADMIN_ONLY,
+    ("GET", "/products/<code>/history"): _EVERYONE,
+    ("GET", "/inventory"): _EVERYONE,
     ("GET", "/inventory/<productCode>"): _EVERYONE,
     ("PATCH", "/inventory/<productCode>"): _ADMIN_ONLY,
+    ("GET", "/inventory/<productCode>/history"): _EVERYONE,
 }
 # Served without a token, as API Gateway serves them without the authorizer.
 PUBLIC = frozenset(

@@ -16,7 +16,14 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cqrs.errors import AuthorizationError, CqrsError, NotFoundError, ValidationError, VersionMismatchError
+from cqrs.errors import (
+    AuthorizationError,
+    CqrsError,
+    InvalidCursorError,
+    NotFoundError,
+    ValidationError,
+    VersionMismatchError,
+)
 from handlers.idempotency import HEADER, IdempotencyKeyInProgressError, IdempotencyKeyReusedError
 from handlers.json_body import json_response
 from handlers.observability import logger, metrics
@@ -64,6 +71,11 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(UnsupportedMediaTypeError)
     def _media_type(error: UnsupportedMediaTypeError) -> Response:
         return json_response(415, error_body(str(error), field=error.field))
+
+    @app.exception_handler(InvalidCursorError)
+    def _cursor(error: InvalidCursorError) -> Response:
+        # A cursor is opaque: one not issued for this very list is a malformed request, not a field value.
+        return json_response(400, error_body(str(error), field=error.field))
 
     @app.exception_handler(ValidationError)
     def _validation(error: ValidationError) -> Response:

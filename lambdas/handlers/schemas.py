@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from shop.status import InventoryStatus, OrderStatus
 
@@ -104,6 +104,32 @@ class OrderPage(_Out):
 
 class ProductPage(_Out):
     items: list[ProductOut]
+    nextCursor: str | None
+
+
+class InventoryPage(_Out):
+    items: list[InventoryOut]
+    nextCursor: str | None
+
+
+class ChangeOut(_Out):
+    from_: Any = Field(alias="from", description="The value before (null: not set)")
+    to: Any = Field(description="The value after (null: removed)")
+
+
+class VersionOut(_Out):
+    version: int
+    at: str
+    by: str
+    source: str | None
+    changes: dict[str, ChangeOut] = Field(
+        description="Attribute path (`name`, `attributes.status`, ...) -> what changed; "
+        "version 1: everything it was created with"
+    )
+
+
+class HistoryPage(_Out):
+    items: list[VersionOut] = Field(description="Newest version first")
     nextCursor: str | None
 
 

@@ -6,11 +6,14 @@ from typing import Any
 
 from cqrs.clock import iso_timestamp
 from cqrs.context import UserContext
+from cqrs.data import Page
 from cqrs.errors import NotFoundError, ValidationError, VersionMismatchError
+from cqrs.history import HistoryPage
 from cqrs.items import Command, Item
 from cqrs.services import CqrsServices
-from shop.entities import inventory_sk
+from shop.entities import INVENTORY_PREFIX, inventory_sk
 from shop.errors import StockConflictError
+from shop.listing import low_stock_query
 from shop.models import MAX_STOCK_QUANTITY, UpdateInventoryRequest
 from shop.products import ProductService
 
@@ -32,6 +35,19 @@ class InventoryService:
         if item is None:
             raise NotFoundError(f"Inventory for product {product_code} not found")
         return item
+
+    def list_stock(
+        self, ctx: UserContext, *, limit: int, cursor: str | None, available_below: int | None = None
+    ) -> Page:
+        """The tenant's stock records by product code, or those low on stock (fewest available first)."""
+        if available_below is None:
+            return self._core.data.list_items_by_pk(ctx.pk, INVENTORY_PREFIX, limit=limit, cursor=cursor)
+        query = low_stock_query(ctx, available_below)
+        return self._core.data.list_by_index(ctx.pk, query, limit=limit, cursor=cursor)
+
+    def history(self, product_code: str, ctx: UserContext, *, limit: int, cursor: str | None) -> HistoryPage:
+        """The stock record's versions, newest first (404 when the tenant has no such record)."""
+        return self._core.history.page(self.get_stock(product_code, ctx), limit=limit, cursor=cursor)
 
     def update_stock(self, product_code: str, request: UpdateInventoryRequest, ctx: UserContext) -> Item:
         """Set (`quantity`) or add to (`restock`) the on-hand stock, creating the record if none.

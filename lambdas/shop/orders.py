@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,10 +12,12 @@ from cqrs.commands import ExtraPut
 from cqrs.context import UserContext
 from cqrs.data import Page
 from cqrs.errors import NotFoundError, ValidationError, VersionMismatchError
+from cqrs.history import HistoryPage
 from cqrs.items import Command, Item
 from cqrs.services import CqrsServices
-from shop.entities import ORDER_CODE_TEMPLATE, ORDER_PREFIX, ORDER_SEQUENCE, order_sk
+from shop.entities import ORDER_CODE_TEMPLATE, ORDER_SEQUENCE, order_sk
 from shop.errors import PriceMismatchError
+from shop.listing import order_query
 from shop.models import CreateOrderRequest, UpdateStatusRequest
 from shop.money import order_totals
 from shop.products import ProductService
@@ -117,10 +120,34 @@ class OrderService:
         return item
 
     def list_orders(
-        self, ctx: UserContext, *, limit: int, cursor: str | None, status: OrderStatus | None = None
+        self,
+        ctx: UserContext,
+        *,
+        limit: int,
+        cursor: str | None,
+        status: OrderStatus | None = None,
+        customer_id: str | None = None,
+        placed_from: datetime | None = None,
+        placed_to: datetime | None = None,
+        descending: bool = True,
     ) -> Page:
-        order_filter = {"attributes.status": status.value} if status else None
-        return self._core.data.list_items_by_pk(ctx.pk, ORDER_PREFIX, limit=limit, cursor=cursor, filter=order_filter)
+        """The tenant's orders by `placedAt` (newest first unless `descending` is False), filtered.
+
+        `placed_from` is inclusive, `placed_to` exclusive; every filter may be combined.
+        """
+        query = order_query(
+            ctx,
+            status=status,
+            customer_id=customer_id,
+            placed_from=placed_from,
+            placed_to=placed_to,
+            descending=descending,
+        )
+        return self._core.data.list_by_index(ctx.pk, query, limit=limit, cursor=cursor)
+
+    def history(self, code: str, ctx: UserContext, *, limit: int, cursor: str | None) -> HistoryPage:
+        """The order's versions, newest first (404 when the tenant has no such order)."""
+        return self._core.history.page(self.get_order(code, ctx), limit=limit, cursor=cursor)
 
     def update_status(self, code: str, request: UpdateStatusRequest, ctx: UserContext) -> Item:
         """Move an order along the lifecycle.

@@ -9,9 +9,11 @@ from typing import Any
 from cqrs.context import UserContext
 from cqrs.data import Page
 from cqrs.errors import NotFoundError, ValidationError
+from cqrs.history import HistoryPage
 from cqrs.items import Command, Item
 from cqrs.services import CqrsServices
 from shop.entities import PRODUCT_PREFIX, product_sk
+from shop.listing import product_query
 from shop.models import CreateProductRequest, UpdateProductRequest
 from shop.money import has_valid_precision, minor_units
 
@@ -53,8 +55,24 @@ class ProductService:
         found = self._core.data.get_items((ctx.pk, product_sk(code)) for code in codes)
         return {item.code: item for item in found.values()}
 
-    def list_products(self, ctx: UserContext, *, limit: int, cursor: str | None) -> Page:
-        return self._core.data.list_items_by_pk(ctx.pk, PRODUCT_PREFIX, limit=limit, cursor=cursor)
+    def list_products(
+        self,
+        ctx: UserContext,
+        *,
+        limit: int,
+        cursor: str | None,
+        category_code: str | None = None,
+        is_active: bool | None = None,
+    ) -> Page:
+        """The tenant's products by code, optionally of one category and/or active state."""
+        if category_code is None and is_active is None:
+            return self._core.data.list_items_by_pk(ctx.pk, PRODUCT_PREFIX, limit=limit, cursor=cursor)
+        query = product_query(ctx, category_code=category_code, is_active=is_active)
+        return self._core.data.list_by_index(ctx.pk, query, limit=limit, cursor=cursor)
+
+    def history(self, code: str, ctx: UserContext, *, limit: int, cursor: str | None) -> HistoryPage:
+        """The product's versions, newest first (404 when the tenant has no such product)."""
+        return self._core.history.page(self.get_product(code, ctx), limit=limit, cursor=cursor)
 
 
 def _check_price_precision(price: Any, currency: str, field: str) -> None:

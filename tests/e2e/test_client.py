@@ -141,6 +141,37 @@ def test_a_new_tenants_admin_works_its_own_catalogue_orders_and_stock(shop_c: Cl
     assert [o["code"] for o in shop_c("orders", "list", "--status", "confirmed", "--all").json()["items"]] == [codes[0]]
 
 
+def test_the_list_filters_and_histories_from_the_command_line(shop_c: Cli) -> None:
+    shop_c("products", "create", *product_args("C-LIST", "3.00"))
+    shop_c("inventory", "set", "C-LIST", "--quantity", "7", "--version", "0")
+    codes = [
+        shop_c("orders", "create", "--product", "C-LIST:1", "--customer", customer, *ADDRESS).json()["code"]
+        for customer in ("CUST-L1", "CUST-L2", "CUST-L1")
+    ]
+
+    def listed(*args: str) -> list[str]:
+        return [item["code"] for item in shop_c(*args, "--all").json()["items"]]
+
+    assert listed("orders", "list", "--customer", "CUST-L1") == [codes[2], codes[0]]
+    assert listed("orders", "list", "--customer", "CUST-L1", "--order", "asc") == [codes[0], codes[2]]
+    assert listed("orders", "list", "--customer", "CUST-L2", "--from", "2000-01-01", "--to", "2999-01-01") == [codes[1]]
+    assert listed("orders", "list", "--customer", "CUST-L2", "--to", "2000-01-01") == []
+    assert "C-LIST" in listed("products", "list", "--category", "CAT-C", "--active")
+    assert "C-LIST" not in listed("products", "list", "--inactive")
+    assert "C-LIST" in listed("inventory", "list", "--below", "8")
+
+    history = shop_c("orders", "history", codes[1], "--all", "--limit", "1").json()
+    assert history["items"][-1]["version"] == 1 and history["nextCursor"] is None
+    assert history["items"][-1]["changes"]["attributes.customerId"] == {"from": None, "to": "CUST-L2"}
+    assert [v["version"] for v in shop_c("products", "history", "C-LIST").json()["items"]] == [1]
+    assert shop_c("inventory", "history", "C-LIST").json()["items"][-1]["changes"]["attributes.quantity"] == {
+        "from": None,
+        "to": 7,
+    }
+    refused = shop_c("inventory", "list", "--below", "0")
+    assert refused.code == 1 and "availableBelow" in refused.err
+
+
 def test_orders_create_from_a_body_file(shop_c: Cli, tmp_path: Path) -> None:
     shop_c("products", "create", *product_args("C-PEN", "2.00"))
     shop_c("inventory", "set", "C-PEN", "--quantity", "10", "--version", "0")

@@ -20,7 +20,7 @@ def test_exactly_four_tables(dev: Synthesized) -> None:
     assert len(dev.resources("AWS::DynamoDB::Table")) == 4
 
 
-@pytest.mark.parametrize("name", ["command", "data", "sequences"])
+@pytest.mark.parametrize("name", ["command", "sequences"])
 def test_pk_sk_tables_have_string_keys(dev: Synthesized, name: str) -> None:
     props = _table(dev, name)["Properties"]
     assert props["KeySchema"] == PK_SK
@@ -29,6 +29,36 @@ def test_pk_sk_tables_have_string_keys(dev: Synthesized, name: str) -> None:
         {"AttributeName": "sk", "AttributeType": "S"},
     ]
     assert "GlobalSecondaryIndexes" not in props
+
+
+def test_data_table_has_three_keys_only_global_list_indexes_and_no_local_one(dev: Synthesized) -> None:
+    props = _table(dev, "data")["Properties"]
+    assert props["KeySchema"] == PK_SK
+    assert sorted(a["AttributeName"] for a in props["AttributeDefinitions"]) == [
+        "gsi1pk", "gsi2pk", "gsi3pk", "gsisk", "pk", "sk",
+    ]  # fmt: skip
+    assert all(a["AttributeType"] == "S" for a in props["AttributeDefinitions"])
+    assert props["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": f"gsi{n}",
+            "KeySchema": [
+                {"AttributeName": f"gsi{n}pk", "KeyType": "HASH"},
+                {"AttributeName": "gsisk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+        for n in (1, 2, 3)
+    ]
+    # A local index would cap each tenant's partition at 10 GB and stop splits for heat.
+    assert "LocalSecondaryIndexes" not in props
+
+
+def test_lambda_code_names_the_indexes_the_stack_declares() -> None:
+    from cqrs.indexes import LIST_INDEXES, SORT_ATTRIBUTE
+    from infra.names import DATA_LIST_INDEX_SORT_KEY, DATA_LIST_INDEXES
+
+    assert [(index.name, index.partition_attribute) for index in LIST_INDEXES] == list(DATA_LIST_INDEXES)
+    assert {index.sort_attribute for index in LIST_INDEXES} == {SORT_ATTRIBUTE} == {DATA_LIST_INDEX_SORT_KEY}
 
 
 def test_idempotency_table_uses_powertools_defaults(dev: Synthesized) -> None:

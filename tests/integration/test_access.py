@@ -28,6 +28,10 @@ ROUTES: dict[tuple[str, str], tuple[frozenset[str], str, str, Any, int]] = {
     ("PATCH", "/products/<code>"): (ADMIN, "PATCH", "/products/PRD-001", {"version": 1, "price": 31}, 200),
     ("GET", "/inventory/<productCode>"): (BOTH, "GET", "/inventory/PRD-001", None, 200),
     ("PATCH", "/inventory/<productCode>"): (ADMIN, "PATCH", "/inventory/PRD-001", {"version": 1, "restock": 1}, 200),
+    ("GET", "/orders/<code>/history"): (BOTH, "GET", "/orders/ORD-000001/history", None, 200),
+    ("GET", "/products/<code>/history"): (BOTH, "GET", "/products/PRD-001/history", None, 200),
+    ("GET", "/inventory"): (BOTH, "GET", "/inventory", None, 200),
+    ("GET", "/inventory/<productCode>/history"): (BOTH, "GET", "/inventory/PRD-001/history", None, 200),
 }
 # Served without a token (the API's own description).
 PUBLIC_ROUTES = {("GET", "/openapi.json"), ("GET", "/swagger"), ("GET", "/swagger/ui.js"), ("GET", "/swagger/ui.css")}

@@ -182,12 +182,12 @@ def test_pagination_over_45_orders_with_and_without_a_status_filter(catalogue: A
                 return codes, pages
         raise AssertionError("pagination did not end")
 
-    codes, pages = all_pages({"limit": "20"})
-    assert codes == [f"ORD-{n:06d}" for n in range(1, 46)] and pages == 3
+    codes, pages = all_pages({"limit": "20"})  # newest first by default
+    assert codes == [f"ORD-{n:06d}" for n in range(45, 0, -1)] and pages == 3
     default_page = catalogue("GET", "/orders")
     assert len(default_page.body["items"]) == 20
 
-    confirmed, pages = all_pages({"limit": "10", "status": "confirmed"})
+    confirmed, pages = all_pages({"limit": "10", "status": "confirmed", "order": "asc"})
     assert confirmed == [f"ORD-{n:06d}" for n in range(1, 46, 3)] and pages == 2
 
 

@@ -32,12 +32,13 @@ def test_another_tenant_sees_404_never_the_item(catalogue: Any, aws: AwsEnv) -> 
     assert listed.body == {"items": [], "nextCursor": None}
 
 
-def test_a_cursor_from_another_tenant_only_pages_the_callers_own_partition(catalogue: Any) -> None:
+def test_a_cursor_from_another_tenant_is_refused_and_reads_nothing(catalogue: Any) -> None:
     for _ in range(3):
         catalogue("POST", "/orders", SEED_ORDER)
     cursor = catalogue("GET", "/orders", query={"limit": "1"}).body["nextCursor"]
     foreign = catalogue("GET", "/orders", query={"limit": "5", "cursor": cursor}, tenant="shop-b")
-    assert foreign.status == 200 and foreign.body["items"] == []
+    assert foreign.status == 400 and foreign.body["field"] == "cursor"
+    assert "shop-a" not in str(foreign.body) and "ORD-" not in str(foreign.body)
 
 
 def test_a_token_without_a_tenant_is_403(catalogue: Any) -> None:

@@ -92,7 +92,8 @@ def test_another_tenant_reaches_nothing_through_any_route(
             },
             {422, 403},
         ),
-        ("GET", f"/orders?cursor={quote(owners_data['orders_cursor'])}&limit=100", None, {200}),
+        # An order cursor names its tenant's list: another tenant's is refused (400), never followed.
+        ("GET", f"/orders?cursor={quote(owners_data['orders_cursor'])}&limit=100", None, {400}),
         ("GET", f"/products?cursor={quote(owners_data['products_cursor'])}&limit=100", None, {200, 422}),
         ("GET", f"/orders?tenantCode={OWNER}&limit=100", None, {200, 422}),
         ("GET", f"/products?tenantCode={OWNER}", None, {200, 422}),

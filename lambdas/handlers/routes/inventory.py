@@ -6,19 +6,63 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
+from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
+from cqrs.data import MAX_PAGE_SIZE
+from cqrs.history import MAX_HISTORY_PAGE
 from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
-from handlers.schemas import ERRORS, InventoryOut, json_content
+from handlers.routes.listing import history_body
+from handlers.schemas import ERRORS, HistoryPage, InventoryOut, InventoryPage, json_content
+from shop.listing import LOW_STOCK_CEILING
 from shop.models import UpdateInventoryRequest
 from shop.views import inventory_view
 from shop.wiring import shop
 
 router = Router()
 ProductCode = Annotated[str, Path(min_length=1, max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN)]
+
+
+@router.get(
+    "/inventory",
+    summary="List stock records by product code, or those low on stock (fewest available first)",
+    tags=["inventory"],
+    responses={200: json_content(InventoryPage, "One page of stock records"), **ERRORS},
+)
+def list_stock(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
+    ] = None,
+    availableBelow: Annotated[  # noqa: N803
+        int | None, Query(ge=1, le=LOW_STOCK_CEILING, description="Only records with fewer units available")
+    ] = None,
+) -> Response[str]:
+    page = shop().inventory.list_stock(caller(router), limit=limit, cursor=cursor, available_below=availableBelow)
+    return json_response(200, {"items": [inventory_view(i) for i in page.items], "nextCursor": page.next_cursor})
+
+
+@router.get(
+    "/inventory/<productCode>/history",
+    summary="A stock record's versions, newest first",
+    tags=["inventory"],
+    responses={200: json_content(HistoryPage, "One page of versions"), **ERRORS},
+)
+def stock_history(
+    productCode: ProductCode,  # noqa: N803
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
+    ] = None,
+) -> Response[str]:
+    logger.append_keys(product=productCode)
+    page = shop().inventory.history(productCode, caller(router), limit=limit, cursor=cursor)
+    return json_response(200, history_body(page))
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,12 +11,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 
 from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from cqrs.data import MAX_PAGE_SIZE
+from cqrs.history import MAX_HISTORY_PAGE
 from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.idempotency import create_order_once
 from handlers.json_body import json_response
 from handlers.observability import logger, metrics
-from handlers.schemas import ERRORS, OrderOut, OrderPage, json_content
+from handlers.routes.listing import SortOrder, history_body
+from handlers.schemas import ERRORS, HistoryPage, OrderOut, OrderPage, json_content
 from shop.models import CreateOrderRequest, UpdateStatusRequest
 from shop.status import OrderStatus
 from shop.views import order_view
@@ -49,7 +52,7 @@ def create_order(
 
 @router.get(
     "/orders",
-    summary="List orders",
+    summary="List orders, newest first by default; filters combine",
     tags=["orders"],
     responses={200: json_content(OrderPage, "One page of orders"), **ERRORS},
 )
@@ -60,8 +63,21 @@ def list_orders(
         Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
     ] = None,
     status: Annotated[OrderStatus | None, Query()] = None,
+    customerId: Annotated[str | None, Query(min_length=1, max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN)] = None,  # noqa: N803
+    placedFrom: Annotated[datetime | None, Query(description="ISO 8601, inclusive; UTC if no offset")] = None,  # noqa: N803
+    placedTo: Annotated[datetime | None, Query(description="ISO 8601, exclusive; UTC if no offset")] = None,  # noqa: N803
+    order: Annotated[SortOrder, Query(description="By placedAt")] = SortOrder.DESC,
 ) -> Response[str]:
-    page = shop().orders.list_orders(caller(router), limit=limit, cursor=cursor, status=status)
+    page = shop().orders.list_orders(
+        caller(router),
+        limit=limit,
+        cursor=cursor,
+        status=status,
+        customer_id=customerId,
+        placed_from=placedFrom,
+        placed_to=placedTo,
+        descending=order is SortOrder.DESC,
+    )
     return json_response(200, {"items": [order_view(item) for item in page.items], "nextCursor": page.next_cursor})
 
 
@@ -74,6 +90,25 @@ def list_orders(
 def get_order(code: OrderCode) -> Response[str]:
     logger.append_keys(order=code)
     return json_response(200, order_view(shop().orders.get_order(code, caller(router))))
+
+
+@router.get(
+    "/orders/<code>/history",
+    summary="An order's versions, newest first",
+    tags=["orders"],
+    responses={200: json_content(HistoryPage, "One page of versions"), **ERRORS},
+)
+def order_history(
+    code: OrderCode,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
+    ] = None,
+) -> Response[str]:
+    logger.append_keys(order=code)
+    page = shop().orders.history(code, caller(router), limit=limit, cursor=cursor)
+    return json_response(200, history_body(page))
 
 
 @router.patch(

@@ -10,11 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from cqrs.data import MAX_PAGE_SIZE
+from cqrs.history import MAX_HISTORY_PAGE
 from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
-from handlers.schemas import ERRORS, ProductOut, ProductPage, json_content
+from handlers.routes.listing import history_body
+from handlers.schemas import ERRORS, HistoryPage, ProductOut, ProductPage, json_content
 from shop.models import CreateProductRequest, UpdateProductRequest
 from shop.views import product_view
 from shop.wiring import shop
@@ -36,7 +38,7 @@ def create_product(body: Annotated[CreateProductRequest, Body()]) -> Response[st
 
 @router.get(
     "/products",
-    summary="List products",
+    summary="List products by code, optionally of one category and/or active state",
     tags=["products"],
     responses={200: json_content(ProductPage, "One page of products"), **ERRORS},
 )
@@ -46,8 +48,12 @@ def list_products(
         str | None,
         Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
     ] = None,
+    categoryCode: Annotated[str | None, Query(min_length=1, max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN)] = None,  # noqa: N803
+    isActive: Annotated[bool | None, Query()] = None,  # noqa: N803
 ) -> Response[str]:
-    page = shop().products.list_products(caller(router), limit=limit, cursor=cursor)
+    page = shop().products.list_products(
+        caller(router), limit=limit, cursor=cursor, category_code=categoryCode, is_active=isActive
+    )
     return json_response(200, {"items": [product_view(i) for i in page.items], "nextCursor": page.next_cursor})
 
 
@@ -60,6 +66,25 @@ def list_products(
 def get_product(code: ProductCode) -> Response[str]:
     logger.append_keys(product=code)
     return json_response(200, product_view(shop().products.get_product(code, caller(router))))
+
+
+@router.get(
+    "/products/<code>/history",
+    summary="A product's versions, newest first",
+    tags=["products"],
+    responses={200: json_content(HistoryPage, "One page of versions"), **ERRORS},
+)
+def product_history(
+    code: ProductCode,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
+    ] = None,
+) -> Response[str]:
+    logger.append_keys(product=code)
+    page = shop().products.history(code, caller(router), limit=limit, cursor=cursor)
+    return json_response(200, history_body(page))
 
 
 @router.patch(
