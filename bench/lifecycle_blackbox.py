@@ -36,10 +36,10 @@ from bench._common import Figure, parse_quick, print_table, say
 
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from harness.runtime_process import Api, RuntimeProcess, token_for, wait_for  # noqa: E402
 from infra.names import DEFAULT_STAGE  # noqa: E402
 from local.dynamodb_local import LOOPBACK, DynamoDBLocal  # noqa: E402
 from local.template import ensure_template  # noqa: E402
-from harness.runtime_process import Api, RuntimeProcess, token_for, wait_for  # noqa: E402
 
 LINES = {"PRD-001": 2, "PRD-002": 1}
 STEPS = ("confirmed", "processing", "shipped", "delivered")

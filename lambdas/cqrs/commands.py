@@ -247,8 +247,10 @@ class CommandService:
             if error.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
                 raise
             # Another writer created this version first; the read model may not show it yet.
+            # Its version exists in the log even while the read model still shows the one before
+            # (the winner is between its two puts): the current version is at least that one.
             stored = self._data.get_item(item.pk, item.sk)
-            actual = stored.version if stored is not None and stored.version >= item.version else None
+            actual = max(stored.version, item.version) if stored is not None else item.version
             raise self._mismatch(entry, single, actual) from error
         try:
             self._client.put_item(

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from cqrs.items import Item
+from harness.streams import RecordingSns
 from shop.notifications import NotificationService, NotificationType, SentMarkers, notification_id
 from tests.integration.conftest import AwsEnv
-from harness.streams import RecordingSns
 
 ORDER = Item(
     pk="TENANT#shop-a",

@@ -176,10 +176,12 @@ def test_an_update_racing_a_version_not_yet_projected_is_refused(core: CqrsServi
     import_read_model(aws, v2)
 
     # When a caller who read version 2 updates it (the read model's condition passes)
-    with pytest.raises(VersionMismatchError):
+    with pytest.raises(VersionMismatchError) as refused:
         core.commands.publish(command("A", 2, n=30), CTX)
 
-    # Then the logged version 3 is untouched and the read model did not move
+    # Then the refusal names the version that won (3), although the read model still shows 2
+    assert refused.value.actual == 3
+    # And the logged version 3 is untouched and the read model did not move
     assert logged(aws, "ITEM#A@3")["attributes"] == {"n": 3}
     assert core.data.get_item(CTX.pk, "ITEM#A") == v2
 
