@@ -9,17 +9,19 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.access import authorize
+from handlers.access import TENANT_HEADER, authorize
 from handlers.docs import register_docs
 from handlers.errors import register_error_handlers
 from handlers.observability import logger, metrics, tracer
-from handlers.routes import inventory, orders, products
+from handlers.routes import inventory, orders, products, tenants
 
 
 def _cors() -> CORSConfig:
     """Browser origins from CORS_ALLOW_ORIGINS (the stack's `corsAllowOrigins`); `*` by default."""
     origins = [o.strip() for o in os.environ.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip()] or ["*"]
-    return CORSConfig(allow_origin=origins[0], extra_origins=origins[1:], allow_headers=["Idempotency-Key"])
+    return CORSConfig(
+        allow_origin=origins[0], extra_origins=origins[1:], allow_headers=["Idempotency-Key", TENANT_HEADER]
+    )
 
 
 app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
@@ -27,6 +29,7 @@ app.use([authorize])
 app.include_router(orders.router)
 app.include_router(products.router)
 app.include_router(inventory.router)
+app.include_router(tenants.router)
 register_error_handlers(app)
 register_docs(app)
 
