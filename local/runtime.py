@@ -249,7 +249,7 @@ class LocalRuntime:
                 if r.properties.get("GroupName")
             }
             users = demo.create_users(clients["cognito-idp"], pool_id, groups)
-            writes = demo.seed_catalogue(self.front.call)
+            writes = demo.seed_tenants(self.front.call) + demo.seed_catalogue(self.front.call)
             log.info("demo: %d users, %d catalogue writes", len(users), writes)
         step = self._mark("demo", step)
 
