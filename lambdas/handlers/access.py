@@ -91,6 +91,9 @@ def tenant_context(ctx: UserContext, header: str | None, *, registry: bool) -> U
         return acting
     if header is not None and header != ctx.tenant_code:
         raise AuthorizationError(f"{TENANT_HEADER}: you may not act in tenant {header!r}")
+    if ctx.tenant_code == COMMON_TENANT:
+        # It holds the registry; a shop's routes there would only mix shop data into it.
+        raise AuthorizationError(f"the {COMMON_TENANT!r} tenant is not a shop")
     shop().tenants.check_active(ctx.tenant_code)
     return ctx
 
@@ -123,8 +126,18 @@ def caller(router: Any) -> UserContext:
     return ctx
 
 
+_HEADER_PARAMETER = {
+    "name": TENANT_HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+    "description": "Operators (system_admin): the tenant to act in, required. Others: their own tenant or absent.",
+}
+
+
 def document_roles(document: dict[str, Any]) -> dict[str, Any]:
-    """Add each operation's allowed roles to the OpenAPI document (`x-allowed-roles`)."""
+    """Add each operation's allowed roles (`x-allowed-roles`) and, on a shop's routes, the
+    operator's `X-Tenant-Code` header to the OpenAPI document."""
     for (method, path), roles in POLICY.items():
         operation = document.get("paths", {}).get(path.replace("<", "{").replace(">", "}"), {}).get(method.lower())
         if operation is not None:
@@ -132,4 +145,6 @@ def document_roles(document: dict[str, Any]) -> dict[str, Any]:
             operation["description"] = (
                 operation.get("description", "") + f"\n\nRoles: {', '.join(sorted(roles))}."
             ).strip()
+            if (method, path) not in REGISTRY:
+                operation.setdefault("parameters", []).append(dict(_HEADER_PARAMETER))
     return document

@@ -19,6 +19,7 @@ CALLERS: dict[str, dict[str, str]] = {
     "staff": {"tenant": "shop-a", "role": "staff", "sub": "staff-a"},
     "fake-operator": {"tenant": "shop-a", "role": "system_admin", "sub": "fake-a"},
     "admin-b": {"tenant": "shop-b", "role": "admin", "sub": "admin-b"},
+    "common-admin": {"tenant": "common", "role": "admin", "sub": "common-admin"},
 }
 SETTINGS = {"version": 1, "taxRate": 0.08}
 # The routes this file covers (each has rows below; test_access.py checks every route is covered).
@@ -81,6 +82,11 @@ MATRIX: list[tuple[str, str, str, Any, str | None, int]] = [
     ("admin", "POST", "/products", CATALOGUE[1], "shop-b", 403),
     ("admin", "POST", "/products", CATALOGUE[1], "common", 403),
     ("fake-operator", "GET", "/orders", None, "shop-b", 403),
+    # the common tenant holds the registry and is no shop: its other users reach nothing
+    ("common-admin", "GET", "/products", None, None, 403),
+    ("common-admin", "POST", "/products", CATALOGUE[1], None, 403),
+    ("common-admin", "GET", "/tenant", None, None, 403),
+    ("common-admin", "GET", "/tenants", None, None, 403),
 ]
 
 
@@ -127,6 +133,15 @@ def test_the_refusals_name_their_reason(shops: Callable[..., Any]) -> None:
     assert foreign.body == {"message": "X-Tenant-Code: you may not act in tenant 'shop-b'"}
     unknown = call_as(shops, "operator", "GET", "/orders", None, "shop-z")
     assert unknown.body == {"message": "X-Tenant-Code: tenant shop-z is not registered"}
+
+
+def test_the_openapi_document_names_the_operators_header(api: Callable[..., Any]) -> None:
+    document = api("GET", "/openapi.json", tenant=None, role=None).body
+    headers = [p["name"] for p in document["paths"]["/orders"]["get"]["parameters"] if p["in"] == "header"]
+    assert headers == ["X-Tenant-Code"]
+    registry = document["paths"]["/tenants"]["get"]
+    assert "X-Tenant-Code" not in [p["name"] for p in registry.get("parameters", [])]
+    assert registry["x-allowed-roles"] == ["system_admin"]
 
 
 # Once shop-a is suspended: (caller, method, path, body, header, expected status).

@@ -261,3 +261,31 @@ def test_the_suspension_check_is_cached_and_bites_within_the_ttl(aws: AwsEnv) ->
     now[0] += 0.2
     with pytest.raises(TenantSuspendedError):
         other.check_active("shop-a")  # within the TTL everywhere
+
+
+def test_streams_keep_processing_a_suspended_tenants_orders(shop_a: Callable[..., Any], aws: AwsEnv) -> None:
+    import boto3
+    from botocore.config import Config
+
+    from tests.integration.conftest import REGION
+    from tests.support.streams import build_pump
+
+    # moto routes the streams API only without account-based endpoints (docs/design.md, test tiers).
+    streams = boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))
+    pump = build_pump(aws.client, streams, aws.tables.command, aws.tables.data)
+    pump.drain()
+    order = shop_a("POST", "/orders", SEED_ORDER, **ADMIN_A).body
+    assert shop_a("PATCH", "/tenants/shop-a", {"version": 1, "status": "suspended"}, **OPERATOR).status == 200
+
+    pump.drain()  # the new order's reservation runs while the tenant is suspended
+
+    header = {"X-Tenant-Code": "shop-a"}
+    reserved = shop_a("GET", f"/orders/{order['code']}", headers=header, **OPERATOR).body
+    assert reserved["attributes"]["inventoryStatus"] == "reserved"
+    stock = shop_a("GET", "/inventory/PRD-001", headers=header, **OPERATOR).body["attributes"]
+    assert (stock["quantity"], stock["reservedQuantity"]) == (10, 2)
+    cancelled = shop_a("PATCH", f"/orders/{order['code']}/status", {"status": "cancelled"}, headers=header, **OPERATOR)
+    assert cancelled.status == 200
+    pump.drain()
+    stock = shop_a("GET", "/inventory/PRD-001", headers=header, **OPERATOR).body["attributes"]
+    assert (stock["quantity"], stock["reservedQuantity"]) == (10, 0)

@@ -112,9 +112,12 @@ def test_another_tenant_reaches_nothing_through_any_route(
         ("GET", f"/products?tenantCode={OWNER}", None, {200, 422}),
     ]
     for method, path, body, allowed in probes:
-        headers = {"X-Tenant": OWNER, "X-Tenant-Code": OWNER}
-        status, answer = intruder.request(method, path, body, headers=headers)
+        # A made-up tenant header is ignored; the operators' X-Tenant-Code naming another tenant
+        # is refused outright (403), never ignored and never trusted.
+        status, answer = intruder.request(method, path, body, headers={"X-Tenant": OWNER})
         assert status in allowed, (method, path, status, answer)
+        named, refusal = intruder.request(method, path, body, headers={"X-Tenant-Code": OWNER})
+        assert (named, refusal) == (403, {"message": f"X-Tenant-Code: you may not act in tenant '{OWNER}'"})
         # (a code the caller sent may be echoed back, "Product X not found": that is not a leak)
         sent = path + json.dumps(body)
         assert not secrets_in(answer, [secret for secret in secrets if secret not in sent]), (method, path, answer)

@@ -91,3 +91,16 @@ def test_system_admin_counts_only_in_the_common_tenant() -> None:
     )  # fmt: skip
     with pytest.raises(AuthorizationError):
         impostor.acting_in("shop-b")
+
+
+def test_the_stack_the_client_and_the_functions_agree_on_the_tenant_names() -> None:
+    from cqrs.context import COMMON_TENANT, SYSTEM_ADMIN
+    from handlers.access import TENANT_HEADER
+    from infra import names
+
+    assert (names.COMMON_TENANT, names.OPERATOR_ROLE, names.TENANT_HEADER) == (
+        "common",
+        "system_admin",
+        "X-Tenant-Code",
+    )
+    assert (COMMON_TENANT, SYSTEM_ADMIN, TENANT_HEADER) == ("common", "system_admin", "X-Tenant-Code")
