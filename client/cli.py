@@ -434,7 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(user, "add", user_add, "add a user to a tenant")
     p.add_argument("email")
     p.add_argument("--tenant", required=True)
-    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument(
+        "--role", required=True, choices=(*ROLES, OPERATOR_ROLE), help="system_admin: an operator (tenant common)"
+    )
     p.add_argument("--password", help="a permanent password (else Cognito e-mails a temporary one)")
     p = command(user, "list", user_list, "list users (of one tenant)")
     p.add_argument("--tenant")

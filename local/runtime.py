@@ -250,7 +250,7 @@ class LocalRuntime:
             }
             users = demo.create_users(clients["cognito-idp"], pool_id, groups)
             writes = demo.seed_tenants(self.front.call) + demo.seed_catalogue(self.front.call)
-            log.info("demo: %d users, %d catalogue writes", len(users), writes)
+            log.info("demo: %d users, %d registry and catalogue writes", len(users), writes)
         step = self._mark("demo", step)
 
         self.outputs = {

@@ -424,3 +424,17 @@ def test_a_catalogue_is_seeded_with_per_row_errors(shop_c: Cli, tmp_path: Path) 
     # And a seed for another tenant than the login's is refused
     other = shop_c("tenant", "seed", "shop-a", "--file", str(good))
     assert other.code == 1 and "logged in to tenant 'shop-c'" in other.err
+
+
+def test_an_operator_is_added_as_a_system_admin_of_common(cli: Cli, tmp_path: Path) -> None:
+    refused = cli("user", "add", "ops@shop-a.example.com", "--tenant", "shop-a", "--role", "system_admin")
+    assert refused.code == 1 and "role system_admin is for operators" in refused.err
+
+    added = cli(
+        "user", "add", "ops2@example.com", "--tenant", "common", "--role", "system_admin", "--password", PASSWORD
+    ).json()  # fmt: skip
+    assert (added["tenant"], added["role"]) == ("common", "system_admin")
+    session = cli("login", "--username", "ops2@example.com", "--password", PASSWORD, cache_dir=tmp_path).json()
+    assert (session["tenant"], session["role"]) == ("common", "system_admin")
+    registered = {t["code"] for t in cli("tenant", "list", "--all", cache_dir=tmp_path).json()["items"]}
+    assert {"shop-a", "shop-b"} <= registered

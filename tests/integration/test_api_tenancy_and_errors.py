@@ -86,7 +86,7 @@ def test_swagger_ui_shows_the_same_document_and_calls_the_stage_it_came_from(api
     assert page["multiValueHeaders"]["Content-Type"] == ["text/html"]
     spec = json.loads(page["body"].split("    spec: ", 1)[1].split(",\n    presets:", 1)[0])
     assert spec["servers"] == [{"url": "/dev"}]
-    assert spec["paths"]["/orders"]["post"]["x-allowed-roles"] == ["admin", "staff"]
+    assert spec["paths"]["/orders"]["post"]["x-allowed-roles"] == ["admin", "staff", "system_admin"]
     document = api("GET", "/openapi.json", tenant=None).body
     assert spec == json.loads(json.dumps(document | {"servers": [{"url": "/dev"}]}, default=float))
     as_json = api("GET", "/swagger", tenant=None, query={"format": "json"})
