@@ -289,3 +289,27 @@ def test_streams_keep_processing_a_suspended_tenants_orders(shop_a: Callable[...
     pump.drain()
     stock = shop_a("GET", "/inventory/PRD-001", headers=header, **OPERATOR).body["attributes"]
     assert (stock["quantity"], stock["reservedQuantity"]) == (10, 0)
+
+
+def test_the_registry_is_listed_page_by_page(api: Callable[..., Any]) -> None:
+    for code in ("shop-1", "shop-2", "shop-3"):
+        assert api("POST", "/tenants", {"code": code, "name": code.title()}, **OPERATOR).status == 201
+
+    first = api("GET", "/tenants", query={"limit": "2"}, **OPERATOR).body
+    rest = api("GET", "/tenants", query={"limit": "2", "cursor": first["nextCursor"]}, **OPERATOR).body
+
+    assert [t["code"] for t in first["items"]] == ["shop-1", "shop-2"]
+    assert ([t["code"] for t in rest["items"]], rest["nextCursor"]) == (["shop-3"], None)
+
+
+def test_other_code_reads_a_tenants_effective_settings(shop_a: Callable[..., Any]) -> None:
+    from shop.wiring import tenant_settings
+
+    assert (tenant_settings("shop-a").notification_sender, tenant_settings("shop-a").low_stock_threshold) == (None, 5)
+    changed = {"version": 1, "settings": {"notificationSender": "shop@a.example", "lowStockThreshold": 2}}
+    assert shop_a("PATCH", "/tenants/shop-a", changed, **OPERATOR).status == 200
+
+    settings = tenant_settings("shop-a")  # the writing instance's cache holds the new record
+
+    assert (settings.notification_sender, settings.low_stock_threshold) == ("shop@a.example", 2)
+    assert tenant_settings("shop-unregistered").tax_rate == Decimal("0.1")
