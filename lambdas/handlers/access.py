@@ -83,7 +83,10 @@ def tenant_context(ctx: UserContext, header: str | None, *, registry: bool) -> U
             raise TenantHeaderError(TENANT_HEADER, "required: an operator names the tenant it acts in")
         if header == COMMON_TENANT:
             raise TenantHeaderError(TENANT_HEADER, f"{COMMON_TENANT!r} is the operators' tenant, not a shop")
-        acting = ctx.acting_in(header)
+        try:
+            acting = ctx.acting_in(header)
+        except ValidationError as error:
+            raise TenantHeaderError(TENANT_HEADER, error.message) from None
         try:
             shop().tenants.get(acting.tenant_code)  # read now: an operator is not on the hot path
         except NotFoundError:

@@ -71,6 +71,7 @@ MATRIX: list[tuple[str, str, str, Any, str | None, int]] = [
     ("operator", "GET", "/orders/ORD-000001", None, "shop-b", 404),
     ("operator", "GET", "/orders", None, "shop-z", 404),
     ("operator", "GET", "/orders", None, "common", 400),
+    ("operator", "GET", "/orders", None, "shop#a", 400),
     ("operator", "POST", "/products", CATALOGUE[1], None, 400),
     ("operator", "POST", "/products", CATALOGUE[1], "shop-a", 201),
     ("operator", "PATCH", "/inventory/PRD-001", {"version": 1, "restock": 1}, "shop-a", 200),
@@ -131,6 +132,11 @@ def test_the_refusals_name_their_reason(shops: Callable[..., Any]) -> None:
     }
     foreign = call_as(shops, "admin", "GET", "/orders", None, "shop-b")
     assert foreign.body == {"message": "X-Tenant-Code: you may not act in tenant 'shop-b'"}
+    invalid = call_as(shops, "operator", "GET", "/orders", None, "shop a")
+    assert (invalid.body["field"], invalid.body["message"]) == (
+        "X-Tenant-Code",
+        "X-Tenant-Code: may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit",
+    )
     unknown = call_as(shops, "operator", "GET", "/orders", None, "shop-z")
     assert unknown.body == {"message": "X-Tenant-Code: tenant shop-z is not registered"}
 
