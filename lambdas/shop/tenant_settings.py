@@ -82,10 +82,11 @@ class TenantSettings:
         return out
 
     def merged(self, changes: Mapping[str, Any]) -> TenantSettings:
-        """These settings with `changes` (wire names; `notificationSender: None` clears it)."""
+        """These settings with `changes` (wire names). Only what `changes` names changes, inside
+        `orderNumber` too; `notificationSender: None` clears the sender."""
         stored = self.to_stored()
         for name, value in changes.items():
             if value is None and name != "notificationSender":
                 raise ValidationError(f"settings.{name}", "may not be null")
-            stored[name] = value
+            stored[name] = {**stored[name], **value} if name == "orderNumber" else value
         return TenantSettings.from_stored(stored)

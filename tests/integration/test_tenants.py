@@ -313,3 +313,16 @@ def test_other_code_reads_a_tenants_effective_settings(shop_a: Callable[..., Any
 
     assert (settings.notification_sender, settings.low_stock_threshold) == ("shop@a.example", 2)
     assert tenant_settings("shop-unregistered").tax_rate == Decimal("0.1")
+
+
+def test_a_settings_change_keeps_what_it_does_not_name(shop_a: Callable[..., Any]) -> None:
+    first = {"version": 1, "taxRate": 0.07, "orderNumber": {"prefix": "A-", "width": 4, "rotation": "yearly"}}
+    assert shop_a("PATCH", "/tenant/settings", first, **ADMIN_A).status == 200
+
+    second = shop_a("PATCH", "/tenant/settings", {"version": 2, "orderNumber": {"width": 8}}, **ADMIN_A)
+
+    assert second.body["attributes"]["settings"] == {
+        "taxRate": Decimal("0.07"),
+        "orderNumber": {"prefix": "A-", "width": 8, "rotation": "yearly", "fiscalStartMonth": 4},
+        "lowStockThreshold": 5,
+    }

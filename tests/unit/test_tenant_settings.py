@@ -72,6 +72,14 @@ def test_stored_settings_round_trip_and_merge() -> None:
     assert refused.value.field == "settings.lowStockThreshold"
 
 
+def test_changing_one_part_of_the_number_format_keeps_the_others() -> None:
+    current = TenantSettings.from_stored({"orderNumber": {"prefix": "D-", "width": 4, "rotation": "yearly"}})
+
+    changed = current.merged({"orderNumber": {"prefix": "E-"}})
+
+    assert changed.order_number == NumberFormat("E-", 4, Rotation.YEARLY, 4)
+
+
 def test_totals_at_a_non_default_rate() -> None:
     totals = order_totals([(Decimal("29.99"), 2)], "USD", Decimal("0.0825"))
     # 59.98 x 0.0825 = 4.94835 -> 4.95
