@@ -72,7 +72,8 @@ def _read_json(path: Path) -> Any:
 
 def tenant_create(args: argparse.Namespace) -> Any:
     """The registry record through the API (as the logged-in operator), then the first admin in
-    Cognito. A record that already exists is kept, so a run that failed half-way can be repeated."""
+    Cognito (unless no --admin-email is given). A record that already exists is kept, so a run that
+    failed half-way can be repeated."""
     validate_tenant_code(args.code)  # before reading any file: a bad code is refused first
     api = _api(args)
     body: Json = {"code": args.code, "name": args.name or args.code}
@@ -85,6 +86,8 @@ def tenant_create(args: argparse.Namespace) -> Any:
         if error.status != 409:
             raise
         record = api.get_tenant(args.code)
+    if args.admin_email is None:  # a tenant whose users exist already: the record is all it lacks
+        return {"tenant": args.code, "registry": record, "admin": None}
     user = _admin(args).create_tenant(args.code, args.admin_email, args.password)
     return {"tenant": args.code, "registry": record, "admin": user.to_json()}
 
@@ -408,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("code", help="tenant code: letters, digits, '.', '_', '-' (at most 64; it never changes)")
     p.add_argument("--name", help="the shop's name (default: the code)")
-    p.add_argument("--admin-email", required=True)
+    p.add_argument("--admin-email", help="its first admin (omit to register a tenant that has users already)")
     p.add_argument("--password", help="a permanent password (else Cognito e-mails a temporary one)")
     _list_options(command(tenant, "list", tenant_list, "list registered tenants"))
     p = command(tenant, "get", tenant_get, "one tenant's registry record")

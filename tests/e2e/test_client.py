@@ -438,3 +438,13 @@ def test_an_operator_is_added_as_a_system_admin_of_common(cli: Cli, tmp_path: Pa
     assert (session["tenant"], session["role"]) == ("common", "system_admin")
     registered = {t["code"] for t in cli("tenant", "list", "--all", cache_dir=tmp_path).json()["items"]}
     assert {"shop-a", "shop-b"} <= registered
+
+
+def test_a_tenant_with_users_but_no_record_is_registered_without_an_admin(cli: Cli, tmp_path: Path) -> None:
+    cli("user", "add", "first@shop-e.example.com", "--tenant", "shop-e", "--role", "admin", "--password", PASSWORD)
+    cli("login", "--username", OPERATOR, "--password", OPERATOR_PASSWORD, cache_dir=tmp_path).json()
+
+    registered = cli("tenant", "create", "shop-e", "--name", "Shop E", cache_dir=tmp_path).json()
+
+    assert (registered["registry"]["name"], registered["admin"]) == ("Shop E", None)
+    assert [u["email"] for u in cli("user", "list", "--tenant", "shop-e").json()] == ["first@shop-e.example.com"]
