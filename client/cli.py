@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError as AwsError
 
 from client.api import MAX_PAGES, Json, Page, ShopApi, dumps
 from client.errors import ApiError, ClientError
-from client.outputs import cognito_client, load_stack
+from client.outputs import cognito_client, load_stack, load_values
 from client.seed import read_catalogue, report, seed_catalogue
 from client.users import UserAdmin, validate_tenant_code
 from infra.names import COMMON_TENANT, OPERATOR_ROLE, ROLES
@@ -365,6 +365,15 @@ def inventory_restock(args: argparse.Namespace) -> Any:
 # -- the parser ------------------------------------------------------------------------------------
 
 
+def replay_failed(args: argparse.Namespace) -> Any:
+    from client.replay import Replayer
+
+    if args.max_messages < 1:
+        raise UsageError("--max-messages must be at least 1")
+    outputs = load_values(getattr(args, "outputs", None), getattr(args, "stack", None))
+    return Replayer(outputs, dry_run=args.dry_run, max_messages=args.max_messages).run()
+
+
 def _common() -> argparse.ArgumentParser:
     """Options every command takes, before or after the command name."""
     common = argparse.ArgumentParser(add_help=False)
@@ -506,6 +515,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--add", type=int, required=True, help="units received")
     p.add_argument("--version", type=int, help="the version you read (else read and retried on conflict)")
     p.add_argument("--warehouse")
+
+    ops = group("ops", "operator: recover from failures")
+    p = command(
+        ops,
+        "replay-failed",
+        replay_failed,
+        "re-drive the stream records in the on-failure queues (from the stream, else the history table)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="read and report; re-drive and delete nothing")
+    p.add_argument("--max-messages", type=int, default=100, help="per queue (100)")
     return parser
 
 

@@ -55,7 +55,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
 # The registry's routes: operators in their own tenant, which the path names; no header.
 REGISTRY = frozenset(key for key, roles in POLICY.items() if roles == _OPERATOR_ONLY)
 # Served without a token, as API Gateway serves them without the authorizer.
-PUBLIC = frozenset({("GET", "/openapi.json"), ("GET", "/swagger")})
+PUBLIC = frozenset(
+    {("GET", "/openapi.json"), ("GET", "/swagger"), ("GET", "/swagger/ui.js"), ("GET", "/swagger/ui.css")}
+)
 _USER = "user"
 
 

@@ -8,6 +8,12 @@ Registered for `ORDER#` changes of the data table:
 - status -> shipped: deduct its lines from stock; shipping notification;
 - status -> delivered: delivery confirmation.
 
+The API lets an order be processed or shipped only once its stock is reserved
+(`shop.status.validate_transition`); the data-sync holds the same rule when it settles: a
+shipment whose stock it could not deduct (the order never held a reservation, and the stock is
+short) is recorded as `inventoryStatus: failed` with its reason, raises the
+`inventory_reservation_failed` alert, and sends no shipping or delivery notice, never as if fine.
+
 Every decision is taken on the order as it is NOW in the data table (`StockService.settle`), not on
 the stream image, and every effect is exactly-once: stock changes are marked on the order in the
 same transaction, notifications are de-duplicated by their id. Changes that do not move the
@@ -61,6 +67,17 @@ class OrderDataSyncHandler:
         self._alert_if_failed(order)
         if status == OrderStatus.CANCELLED:
             self._notifications.cancellation_notice(order)
+        elif order.attributes.get("inventoryStatus") != InventoryStatus.DEDUCTED:
+            # Goods without stock behind them: the alert above tells operators; the customer is
+            # not told the order shipped.
+            logger.error(
+                "order shipped without deducted stock; no notice sent",
+                extra={
+                    "tenant": tenant_code,
+                    "order": order_code,
+                    "inventoryStatus": order.attributes.get("inventoryStatus"),
+                },
+            )
         elif status == OrderStatus.SHIPPED:
             self._notifications.shipping_notification(order)
         else:

@@ -8,7 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
+from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from cqrs.data import MAX_PAGE_SIZE
+from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
@@ -17,7 +19,7 @@ from shop.tenant_models import CreateTenantRequest, OwnSettingsIn, UpdateTenantR
 from shop.wiring import shop
 
 router = Router()
-TenantCode = Annotated[str, Path(min_length=1, max_length=64)]
+TenantCode = Annotated[str, Path(min_length=1, max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN)]
 
 
 @router.post(
@@ -39,7 +41,10 @@ def create_tenant(body: Annotated[CreateTenantRequest, Body()]) -> Response[str]
 )
 def list_tenants(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
+    ] = None,
 ) -> Response[str]:
     page = shop().tenants.list_tenants(limit=limit, cursor=cursor)
     return json_response(200, {"items": [item.to_dict() for item in page.items], "nextCursor": page.next_cursor})
