@@ -36,9 +36,13 @@ run: deps
 test: deps check-java lint typecheck
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(VENV)/bin/zizmor --offline --quiet $(WORKFLOWS)
 
 typecheck: $(PY_STAMP)
 	$(VENV)/bin/mypy

@@ -92,10 +92,13 @@ noisier and slower than on an idle machine; request counts and the checks are ex
   their orders/s runs from the first request to the last, start-up left out.
 
 - **local runtime** (`bench/local_runtime.py`): `python -m local` as a subprocess (DynamoDB
-  Local persisting in a temporary state directory, as `make run` does): time to its `ready` line
-  (first start, restart), resident memory of the whole local system, orders/s over HTTP (POST
-  /orders then GET it back) and the time until an order's reservation is visible, at 1 and 8
-  clients.
+  Local persisting in a temporary state directory, as `make run` does, default `--concurrency`):
+  time to its `ready` line (first start, restart); `GET /orders/{{code}}` requests/s at 1 and 8
+  clients and their ratio (how far the API's execution environments run at once); orders/s over
+  HTTP (POST /orders then GET it back) and the time until an order's reservation is visible, at
+  1 and 8 clients; memory of the whole local system (runtime, JVM, zygote, workers) sampled every
+  0.5 s during the loads: PSS (a page shared by several processes split between them: what the
+  system occupies) and the sum of RSS (which counts the workers' shared libraries once each).
 
 ## Summary
 

@@ -30,6 +30,7 @@ BASE_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_SERVICE_NAME": "bench",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "CORS_ALLOW_ORIGINS": "*",  # what the stack gives the API by default
 }
 
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -165,7 +166,7 @@ class ApiResult:
 def call_api(method: str, path: str, body: Any = None, **kwargs: Any) -> ApiResult:
     """Invoke the API Lambda's handler in-process with a REST proxy event."""
     from handlers.api import handler
-    from tests.support.events import FakeLambdaContext, api_event
+    from harness.events import FakeLambdaContext, api_event
 
     response = handler(api_event(method, path, body, **kwargs), FakeLambdaContext())
     text = response.get("body") or ""
@@ -173,13 +174,19 @@ def call_api(method: str, path: str, body: Any = None, **kwargs: Any) -> ApiResu
 
 
 def seed_catalogue(tenant: str) -> None:
-    """The test catalogue (tests.support.seed) in `tenant`, through the API."""
-    from tests.support.seed import CATALOGUE
+    """The small catalogue of `harness.seed` in `tenant`, with the project's catalogue seeder,
+    through the API handler in-process."""
+    from client.seed import CallApi
+    from client.seed import seed_catalogue as seed_rows
+    from harness.seed import CATALOGUE
 
-    for product in CATALOGUE:
-        result = call_api("POST", "/products", product, tenant=tenant)
-        if result.status != 201:
-            raise RuntimeError(f"seeding {product['code']} failed: {result.status} {result.body}")
+    def send(method: str, path: str, body: Any) -> tuple[int, Any]:
+        result = call_api(method, path, body, tenant=tenant)
+        return result.status, result.body
+
+    failed = [result for result in seed_rows(CallApi(send), [dict(row) for row in CATALOGUE]) if not result.ok]
+    if failed:
+        raise RuntimeError(f"seeding {tenant} failed: {[(result.code, result.error) for result in failed]}")
 
 
 def us(seconds: float) -> str:

@@ -59,7 +59,7 @@ NARROW_API_FLOOR = (
     "import boto3, pydantic; from aws_lambda_powertools.event_handler import APIGatewayRestResolver; " + _OBSERVABILITY
 )
 # The API's first request: POST /orders with a body that validation refuses (422).
-_EVENTS = "from tests.support.events import FakeLambdaContext, api_event"
+_EVENTS = "from harness.events import FakeLambdaContext, api_event"
 FIRST_REQUEST = (
     "answer = handlers.api.handler(api_event('POST', '/orders', {'customerId': 'C'}), FakeLambdaContext()); "
     "assert answer['statusCode'] == 422, answer"

@@ -151,7 +151,7 @@ def measure_publish(stub: StubDynamoDB, order_attributes: dict[str, Any], count:
 
 
 def measure_routes(stub: StubDynamoDB, order_code: str, count: int) -> list[list[object]]:
-    from tests.support.seed import order_body
+    from harness.seed import order_body
 
     body = order_body(("PRD-001", 2), ("PRD-002", 1))
     routes: list[tuple[str, Callable[[], Any]]] = [
@@ -178,7 +178,7 @@ def run(quick: bool = False) -> list[Figure]:
     with stubbed_shop(stub), quiet():
         # Setup through the real code: the stub keeps what it was asked to write.
         seed_catalogue(TENANT)
-        from tests.support.seed import order_body
+        from harness.seed import order_body
 
         created = call_api("POST", "/orders", order_body(("PRD-001", 2), ("PRD-002", 1)), tenant=TENANT)
         if created.status != 201:

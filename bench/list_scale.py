@@ -144,7 +144,7 @@ def measure_pages(loader: OrderLoader, counter: list[int], calls: int) -> tuple[
 
 def _create_orders(tenant: str, count: int) -> list[tuple[int, str]]:
     """`count` POST /orders through the in-process handler: (status, code or error) each."""
-    from tests.support.seed import order_body
+    from harness.seed import order_body
 
     body = order_body(("PRD-001", 1))
     out: list[tuple[int, str]] = []
@@ -226,8 +226,8 @@ def run(quick: bool = False) -> list[Figure]:
     import boto3
 
     from cqrs.dynamo import dynamodb_client
+    from harness.tables import create_tables
     from local.dynamodb_local import DynamoDBLocal
-    from tests.support.tables import create_tables
 
     calls, per_thread = (30, 10) if quick else (200, 25)
     with DynamoDBLocal() as ddb:
@@ -243,7 +243,7 @@ def run(quick: bool = False) -> list[Figure]:
                     requests[0] += 1
 
                 dynamodb_client().meta.events.register("before-call.dynamodb.*", count)
-                from tests.support.seed import order_body
+                from harness.seed import order_body
 
                 for tenant in (LIST_TENANT, *SEQ_TENANTS.values()):
                     seed_catalogue(tenant)

@@ -5,8 +5,12 @@ as `make run` does, free ports), with the template already synthesized (a warm i
 
 - **ready**: from spawning the process to its `ready` line (first start on an empty state, and
   a restart on the state the first run left);
-- **memory**: resident set of the whole local system (the runtime's Python process, with moto
-  and the handlers in it, plus the DynamoDB Local JVM), after the load below;
+- **memory**: of the whole local system (the runtime's Python process with moto, the DynamoDB
+  Local JVM, the zygote and every worker process), sampled every 0.5 s during the loads below:
+  PSS (shared pages split between the processes that share them: what the system occupies) and
+  the sum of RSS (which counts the workers' shared libraries once per worker);
+- **GET /orders/{code}**: N clients reading one existing order each in a closed loop (req/s),
+  at 1 and 8 clients, and the ratio 8/1 (how much the API's execution environments run at once);
 - **orders/s**: N clients (threads, each with its own keep-alive connection and a demo user's
   token), each looping POST /orders (one line) then GET /orders/{code} (read back), for a fixed
   time; orders/s = orders created and read back / elapsed;
@@ -37,9 +41,10 @@ from bench._common import Figure, parse_quick, percentile, print_table, say
 
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from harness.runtime_process import Api, RuntimeProcess, token_for, wait_for  # noqa: E402
+from harness.seed import order_body  # noqa: E402
 from infra.names import DEFAULT_STAGE  # noqa: E402
 from local.template import ensure_template  # noqa: E402
-from tests.e2e.runtime_process import Api, RuntimeProcess, order_body, token_for, wait_for  # noqa: E402
 
 PRODUCTS = ("PRD-001", "PRD-002", "PRD-003")
 POLL_S = 0.02
@@ -58,29 +63,68 @@ class Load:
         return self.orders / self.seconds if self.seconds else 0.0
 
 
-def rss_kb(pid: int) -> int:
-    """Resident memory of `pid` and all its descendants, in KB (from /proc)."""
-    total, todo, seen = 0, [pid], set()
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (from /proc): the runtime, the JVM, the zygote, the workers."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
     for _ in range(10_000):
         if not todo:
             break
         current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == current:
-                    todo.append(int(stat.parent.name))
-            except (OSError, ValueError, IndexError):
-                continue
-    return total
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def _field_kb(path: Path, name: str) -> int:
+    try:
+        for line in path.read_text().splitlines():
+            if line.startswith(name):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of the whole process tree in KB. RSS counts a page shared by several processes
+    (the workers share the zygote's libraries copy-on-write) once per process; PSS splits it
+    between them, so PSS is what the tree really occupies."""
+    tree = process_tree(pid)
+    rss = sum(_field_kb(Path(f"/proc/{p}/status"), "VmRSS:") for p in tree)
+    pss = sum(_field_kb(Path(f"/proc/{p}/smaps_rollup"), "Pss:") for p in tree)
+    return rss, pss
+
+
+class MemorySampler:
+    """Samples the tree's memory every 0.5 s while a load runs; keeps the peaks."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_rss = self.peak_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        for _ in range(100_000):  # bounded; stopped with the load
+            rss, pss = memory_kb(self.pid)
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            if self._stop.wait(0.5):
+                return
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 def tokens(outputs: dict[str, Any]) -> list[str]:
@@ -116,7 +160,7 @@ def throughput(outputs: dict[str, Any], all_tokens: list[str], clients: int, sec
             for n in range(1_000_000):  # bounded by the deadline
                 if time.monotonic() >= deadline[0]:
                     break
-                status, body = api.post("/orders", order_body(PRODUCTS[(index + n) % len(PRODUCTS)], 1))
+                status, body = api.post("/orders", order_body((PRODUCTS[(index + n) % len(PRODUCTS)], 1)))
                 if status != 201:
                     errors.append(f"POST {status} {body}")
                     break
@@ -141,6 +185,57 @@ def throughput(outputs: dict[str, Any], all_tokens: list[str], clients: int, sec
     if errors:
         raise RuntimeError(f"throughput run failed: {errors[:3]}")
     return Load(clients, sum(done), elapsed, [code for code in last if code])
+
+
+def reads(outputs: dict[str, Any], all_tokens: list[str], codes: list[str], clients: int, seconds: float) -> float:
+    """GET /orders/{code} per second: `clients` closed loops for `seconds`, each reading an order
+    of its own tenant (`codes[i]` was created with `all_tokens[i]`)."""
+    done = [0] * clients
+    errors: list[str] = []
+    start = threading.Barrier(clients + 1)
+    deadline: list[float] = [0.0]
+
+    def client(index: int) -> None:
+        slot = index % len(codes)
+        api = Api(outputs["ApiUrl"], all_tokens[slot])
+        try:
+            start.wait()
+            for _ in range(1_000_000):  # bounded by the deadline
+                if time.monotonic() >= deadline[0]:
+                    break
+                status, body = api.get(f"/orders/{codes[slot]}")
+                if status != 200:
+                    errors.append(f"GET {status} {body}")
+                    break
+                done[index] += 1
+        finally:
+            api.close()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    deadline[0] = time.monotonic() + seconds
+    began = time.monotonic()
+    start.wait()
+    for thread in threads:
+        thread.join(seconds + 60)
+    elapsed = time.monotonic() - began
+    if errors:
+        raise RuntimeError(f"read run failed: {errors[:3]}")
+    return sum(done) / elapsed if elapsed else 0.0
+
+
+def one_order_per_token(outputs: dict[str, Any], all_tokens: list[str]) -> list[str]:
+    codes = []
+    for token in all_tokens:
+        api = Api(outputs["ApiUrl"], token)
+        try:
+            status, body = api.post("/orders", order_body(PRODUCTS[0], 1))
+            assert status == 201, body
+            codes.append(body["code"])
+        finally:
+            api.close()
+    return codes
 
 
 def drain(outputs: dict[str, Any], all_tokens: list[str], load: Load, timeout: float = 300.0) -> float:
@@ -175,7 +270,7 @@ def reservation_latencies(outputs: dict[str, Any], all_tokens: list[str], client
             start.wait()
             for n in range(per_client):
                 sent = time.monotonic()
-                status, body = api.post("/orders", order_body(PRODUCTS[(index + n) % len(PRODUCTS)], 1))
+                status, body = api.post("/orders", order_body((PRODUCTS[(index + n) % len(PRODUCTS)], 1)))
                 if status != 201:
                     errors.append(f"POST {status} {body}")
                     return
@@ -224,7 +319,7 @@ def run(quick: bool = False) -> list[Figure]:
         runtime, first_ready = start_runtime(template, state, [])
         runtime.stop()
         runtime, restart_ready = start_runtime(template, state, [])
-        memory_ready = rss_kb(runtime.process.pid) if runtime.process else 0
+        memory_ready = memory_kb(runtime.process.pid) if runtime.process else (0, 0)
         say(
             f"ready: first start {first_ready:.1f} s, restart {restart_ready:.1f} s "
             f"(load average {os.getloadavg()[0]:.1f})"
@@ -236,7 +331,9 @@ def run(quick: bool = False) -> list[Figure]:
             Figure("local runtime", "make run -> ready (restart on existing state)", f"{restart_ready:.1f} s", "< 20 s")
         )
 
-        peak_memory = memory_ready
+        peak_rss, peak_pss = memory_ready
+        read_rates: dict[int, float] = {}
+        order_rates: dict[int, float] = {}
         try:
             for label, extra in (("template window", []), ("window 0", ["--max-batching-window", "0"])):
                 if extra:
@@ -245,8 +342,18 @@ def run(quick: bool = False) -> list[Figure]:
                 outputs = runtime.outputs
                 restock(outputs, 1_000_000)
                 all_tokens = tokens(outputs)
+                if not extra:
+                    codes = one_order_per_token(outputs, all_tokens)
+                    for clients in (1, 8):
+                        read_rates[clients] = reads(outputs, all_tokens, codes, clients, seconds)
+                        say(f"GET /orders/{{code}}, {clients} client(s): {read_rates[clients]:.1f} req/s")
                 for clients in (1, 8):
-                    load = throughput(outputs, all_tokens, clients, seconds)
+                    assert runtime.process is not None
+                    with MemorySampler(runtime.process.pid) as sampler:
+                        load = throughput(outputs, all_tokens, clients, seconds)
+                    peak_rss, peak_pss = max(peak_rss, sampler.peak_rss), max(peak_pss, sampler.peak_pss)
+                    if not extra:
+                        order_rates[clients] = load.per_second
                     # The streams may lag behind a burst: let them drain, so that the latency run
                     # below measures the pipeline, not the backlog this run left.
                     drained = drain(outputs, all_tokens, load)
@@ -279,8 +386,6 @@ def run(quick: bool = False) -> list[Figure]:
                             "p99 < 1 s at 8 clients",
                         )
                     )
-                    if runtime.process:
-                        peak_memory = max(peak_memory, rss_kb(runtime.process.pid))
         finally:
             runtime.stop()
 
@@ -300,12 +405,28 @@ def run(quick: bool = False) -> list[Figure]:
         load_rows,
     )
     say(
-        f"resident memory of the whole local system: {memory_ready / 1024:.0f} MB after ready, "
-        f"{peak_memory / 1024:.0f} MB peak under load"
+        f"memory of the whole local system (runtime, JVM, zygote, workers): after ready "
+        f"{memory_ready[1] / 1024:.0f} MB PSS ({memory_ready[0] / 1024:.0f} MB summed RSS); peak under load "
+        f"{peak_pss / 1024:.0f} MB PSS ({peak_rss / 1024:.0f} MB summed RSS)"
     )
-    figures.append(
-        Figure("local runtime", "resident memory (runtime + JVM), peak under load", f"{peak_memory / 1024:.0f} MB")
+    read_ratio = read_rates[8] / read_rates[1] if read_rates.get(1) else 0.0
+    order_ratio = order_rates[8] / order_rates[1] if order_rates.get(1) else 0.0
+    say(
+        f"8 clients / 1 client: GET /orders/{{code}} {read_ratio:.2f}x, orders {order_ratio:.2f}x "
+        f"(on {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})"
     )
+    figures += [
+        Figure("local runtime", "GET /orders/{code} req/s, 1 client", f"{read_rates[1]:.1f}"),
+        Figure("local runtime", "GET /orders/{code} req/s, 8 clients", f"{read_rates[8]:.1f}"),
+        Figure("local runtime", "GET /orders/{code} req/s, 8 clients / 1 client", f"{read_ratio:.2f}x", ">= 1.6x"),
+        Figure("local runtime", "orders/s, 8 clients / 1 client (template window)", f"{order_ratio:.2f}x"),
+        Figure(
+            "local runtime",
+            "memory of the whole local system, peak under load (PSS; summed RSS)",
+            f"{peak_pss / 1024:.0f} MB; {peak_rss / 1024:.0f} MB",
+            "<= 600 MB",
+        ),
+    ]
     return figures
 
 

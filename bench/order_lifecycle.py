@@ -16,10 +16,10 @@ DynamoDB Local (in memory, stopped at the end) with the same counter:
   the reference framework's Step Functions projection spends more (a status UpdateItem before
   and after each of its ~6 steps, a TTL update, reads of the previous and next command).
 
-Counting: a botocore `before-call.dynamodb.*` hook counts requests on the one DynamoDB client
-every component uses (a wrapper around `BaseClient._make_api_call` checks that no other client
-made any); `provide-client-params.dynamodb.*` sees each request's parameters. Write units are
-computed with DynamoDB's published rules from the item sizes: 1 WCU per started KB written,
+Counting (`bench.meter.RequestMeter`): a botocore `before-call.dynamodb.*` hook counts requests
+on the one DynamoDB client every component uses (a wrapper around `BaseClient._make_api_call`
+checks that no other client made any); `provide-client-params.dynamodb.*` sees each request's
+parameters. Write units are computed with DynamoDB's published rules from the item sizes: 1 WCU per started KB written,
 2 per KB in a transaction, charged also when a condition fails; UpdateItem/DeleteItem take what
 DynamoDB Local reports (ReturnConsumedCapacity), 1 if it reports nothing. Read units are what
 DynamoDB Local reports (strongly consistent: 1 per 4 KB; transactions 2x, not applicable here).
@@ -29,11 +29,7 @@ Run: `python -m bench.order_lifecycle` (the figures do not depend on `--quick`).
 
 from __future__ import annotations
 
-import contextlib
-import math
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from bench._common import (
@@ -49,162 +45,20 @@ from bench._common import (
     say,
     table_env,
 )
+from bench.meter import RequestMeter, Usage
 
 TENANT = "bench-life"
 LINES = {"PRD-001": 2, "PRD-002": 1}
 STEPS = ("confirmed", "processing", "shipped", "delivered")
-_CAPACITY_OPS = {
-    "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
-    "BatchWriteItem", "TransactWriteItems", "TransactGetItems",
-}  # fmt: skip
-
-
-# ---- item sizes and write units, by DynamoDB's published rules ----------------------------------
-
-
-def value_size(value: dict[str, Any]) -> int:
-    """Bytes DynamoDB counts for one typed attribute value (`{"S": ...}`, `{"M": ...}`, ...)."""
-    (kind, inner), = value.items()  # fmt: skip
-    if kind == "S":
-        return len(inner.encode())
-    if kind == "N":
-        digits = inner.lstrip("-").replace(".", "").lstrip("0") or "0"
-        return math.ceil(len(digits) / 2) + 1
-    if kind == "B":
-        return len(inner)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + value_size(v) + 1 for k, v in inner.items())
-    if kind == "L":
-        return 3 + sum(value_size(v) + 1 for v in inner)
-    if kind == "SS":
-        return sum(len(s.encode()) for s in inner)
-    if kind == "NS":
-        return sum(value_size({"N": n}) for n in inner)
-    raise ValueError(f"unknown DynamoDB type {kind}")
-
-
-def item_size(item: dict[str, Any]) -> int:
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
-
-
-def write_units(item: dict[str, Any], transactional: bool = False) -> int:
-    return math.ceil(item_size(item) / 1024) * (2 if transactional else 1)
-
-
-# ---- the counter -------------------------------------------------------------------------------
-
-
-@dataclass
-class Phase:
-    requests: Counter[str] = field(default_factory=Counter)  # operation -> requests
-    wcu: float = 0.0
-    rcu: float = 0.0
-
-    def add(self, other: Phase) -> None:
-        self.requests.update(other.requests)
-        self.wcu += other.wcu
-        self.rcu += other.rcu
-
-    @property
-    def total(self) -> int:
-        return sum(self.requests.values())
-
-    def ops(self) -> str:
-        return ", ".join(f"{op} {n}" for op, n in sorted(self.requests.items(), key=lambda kv: -kv[1]))
-
-
-class Meter:
-    """Counts requests, write units and read units of one DynamoDB client, per phase."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.phase: Phase | None = None
-        self._pending_wcu: float | None = None
-        self.other_clients = 0
-        events = client.meta.events
-        events.register("provide-client-params.dynamodb.*", self._params)
-        events.register("before-call.dynamodb.*", self._count)
-        events.register("after-call.dynamodb.*", self._consumed)
-
-    def _params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        if self.phase is None:
-            return
-        if model.name in _CAPACITY_OPS and "ReturnConsumedCapacity" not in params:
-            params["ReturnConsumedCapacity"] = "TOTAL"
-        self._pending_wcu = None
-        if model.name == "PutItem":
-            self._pending_wcu = write_units(params["Item"])
-        elif model.name == "TransactWriteItems":
-            total = 0
-            for action in params["TransactItems"]:
-                if "Put" in action:
-                    total += write_units(action["Put"]["Item"], transactional=True)
-                else:  # Update/Delete/ConditionCheck: not used by either design; 1 KB each
-                    total += 2
-            self._pending_wcu = total
-        elif model.name == "BatchWriteItem":
-            self._pending_wcu = sum(
-                write_units(r["PutRequest"]["Item"]) if "PutRequest" in r else 1
-                for requests in params["RequestItems"].values()
-                for r in requests
-            )
-
-    def _count(self, event_name: str, **_: Any) -> None:
-        if self.phase is not None:
-            self.phase.requests[event_name.rsplit(".", 1)[-1]] += 1
-
-    def _consumed(self, event_name: str, parsed: dict[str, Any], **_: Any) -> None:
-        if self.phase is None:
-            return
-        operation = event_name.rsplit(".", 1)[-1]
-        reported = parsed.get("ConsumedCapacity")
-        units = reported if isinstance(reported, list) else [reported] if reported else []
-        reported_total = sum(float(u.get("CapacityUnits", 0)) for u in units)
-        if self._pending_wcu is not None:
-            self.phase.wcu += self._pending_wcu  # charged even when the condition fails
-        elif operation in ("UpdateItem", "DeleteItem"):
-            self.phase.wcu += reported_total or 1
-        else:
-            self.phase.rcu += reported_total
-        self._pending_wcu = None
-
-    @contextlib.contextmanager
-    def measure(self, phase: Phase) -> Iterator[Phase]:
-        self.phase = phase
-        try:
-            yield phase
-        finally:
-            self.phase = None
-
-    @contextlib.contextmanager
-    def watching_other_clients(self) -> Iterator[None]:
-        from botocore.client import BaseClient
-
-        original: Callable[..., Any] = BaseClient._make_api_call
-        meter = self
-
-        def counting(client: BaseClient, operation_name: str, api_params: Any) -> Any:
-            service = client.meta.service_model.service_name
-            if meter.phase is not None and service == "dynamodb" and client is not meter.client:
-                meter.other_clients += 1
-            return original(client, operation_name, api_params)
-
-        BaseClient._make_api_call = counting
-        try:
-            yield
-        finally:
-            BaseClient._make_api_call = original
 
 
 # ---- ours --------------------------------------------------------------------------------------
 
 
-def ours(meter: Meter, streams: Any, tables: Any, idempotency_table: str) -> dict[str, Phase]:
+def ours(meter: RequestMeter, streams: Any, tables: Any, idempotency_table: str) -> dict[str, Usage]:
     from handlers import data_sync
+    from harness.streams import RecordingSns, StreamPump, StreamReader, stream_arn
     from shop import wiring
-    from tests.support.streams import RecordingSns, StreamPump, StreamReader, stream_arn
 
     client = meter.client
     sns = RecordingSns()
@@ -227,7 +81,7 @@ def ours(meter: Meter, streams: Any, tables: Any, idempotency_table: str) -> dic
             _ok(call_api("PATCH", f"/inventory/{code}", {"version": 0, "quantity": stock}, tenant=TENANT), 200)
         pump.drain()  # the setup's records are not the lifecycle's
 
-        phases = {"API": Phase(), "projector": Phase(), "data-sync": Phase()}
+        phases = {"API": Usage(), "projector": Usage(), "data-sync": Usage()}
         original_invoke = pump.invoke
 
         def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -326,7 +180,7 @@ class SeedDesign:
         return {"pk": {"S": self.pk}, "sk": {"S": sk}}
 
 
-def seed(meter: Meter, client: Any, tables: Any, order_template: dict[str, Any]) -> dict[str, Phase]:
+def seed(meter: RequestMeter, client: Any, tables: Any, order_template: dict[str, Any]) -> dict[str, Usage]:
     design = SeedDesign(client, tables)
     for code, stock in (("PRD-001", 10), ("PRD-002", 5)):
         design.publish_async(
@@ -337,7 +191,7 @@ def seed(meter: Meter, client: Any, tables: Any, order_template: dict[str, Any])
         )  # fmt: skip
     design.project()
 
-    phases = {"API": Phase(), "projection": Phase(), "data-sync": Phase()}
+    phases = {"API": Usage(), "projection": Usage(), "data-sync": Usage()}
     # The order as the seed stores it: our order's attributes without what only we record.
     attributes = {k: v for k, v in order_template.items() if k not in ("inventoryStatus", "inventoryFailure")}
     sk = "ORDER#ORD-000001"
@@ -393,6 +247,10 @@ def seed(meter: Meter, client: Any, tables: Any, order_template: dict[str, Any])
 # ---- the report --------------------------------------------------------------------------------
 
 
+def _ops(usage: Usage) -> str:
+    return ", ".join(f"{op} {n}" for op, n in sorted(usage.counts().items(), key=lambda kv: -kv[1]))
+
+
 def _fmt(units: float) -> str:
     return f"{units:g}"
 
@@ -401,8 +259,8 @@ def run(quick: bool = False) -> list[Figure]:
     import boto3
 
     from cqrs.dynamo import deserialize, dynamodb_client
+    from harness.tables import create_tables
     from local.dynamodb_local import DynamoDBLocal
-    from tests.support.tables import create_tables
 
     with DynamoDBLocal() as ddb:
         env = {**BASE_ENV, "AWS_ENDPOINT_URL_DYNAMODB": ddb.endpoint, "POWERTOOLS_METRICS_DISABLED": "true"}
@@ -413,16 +271,16 @@ def run(quick: bool = False) -> list[Figure]:
             seed_tables, _ = create_tables(setup, prefix="seed")
             with environment(table_env(tables, idempotency)), quiet():
                 reset_wiring()
-                meter = Meter(dynamodb_client())
-                with meter.watching_other_clients():
+                meter = RequestMeter(dynamodb_client(), capacity=True)
+                with meter.every_client():
                     our_phases = ours(meter, streams, tables, idempotency)
                     scan = setup.scan(TableName=tables.data)["Items"]
                     order = next(deserialize(i) for i in scan if i["sk"]["S"].startswith("ORDER#"))
                     seed_phases = seed(meter, meter.client, seed_tables, dict(order["attributes"]))
                 reset_wiring()
 
-    def total(phases: dict[str, Phase]) -> Phase:
-        out = Phase()
+    def total(phases: dict[str, Usage]) -> Usage:
+        out = Usage()
         for phase in phases.values():
             out.add(phase)
         return out
@@ -431,14 +289,14 @@ def run(quick: bool = False) -> list[Figure]:
     rows: list[list[object]] = []
     for name, phases, grand in (("ours", our_phases, ours_total), ("seed", seed_phases, seed_total)):
         for phase_name, phase in [*phases.items(), ("total", grand)]:
-            rows.append([name, phase_name, phase.total, _fmt(phase.wcu), _fmt(phase.rcu), phase.ops()])
+            rows.append([name, phase_name, phase.total, _fmt(phase.wcu), _fmt(phase.rcu), _ops(phase)])
     print_table(
         "One order's lifecycle (2 lines: create, confirm, process, ship, deliver) on DynamoDB Local",
         ["design", "phase", "requests", "WCU", "RCU", "requests by operation"],
         rows,
     )
     say(
-        f"Other DynamoDB clients used during the measurement: {meter.other_clients}. "
+        f"Other DynamoDB clients used during the measurement: {ours_total.other_clients + seed_total.other_clients}. "
         "Stream reads (GetRecords) are Lambda's, not billed as table requests, and not counted."
     )
     say(

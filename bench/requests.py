@@ -1,6 +1,6 @@
 """DynamoDB requests per operation: the core's services and the API's request path (moto in-process).
 
-Two counters run side by side:
+One meter (`bench.meter.RequestMeter`) sees the calls two ways, side by side:
 
 - a botocore event hook (`before-call.dynamodb.*`) on the core's own client: what the core asks;
 - a wrapper around `BaseClient._make_api_call`: every client in the process, including the one
@@ -11,10 +11,7 @@ Run: `python -m bench.requests` (the counts do not depend on `--quick`).
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from bench._common import (
@@ -31,78 +28,28 @@ from bench._common import (
     seed_catalogue,
     table_env,
 )
+from bench.meter import RequestMeter, Usage
 
 TENANT = "bench-req"
 POST_ORDERS_TARGET = 3
 IDEMPOTENCY_EXTRA_TARGET = 2
 
 
-@dataclass
-class Counted:
-    core: list[str] = field(default_factory=list)  # operations seen by the core client's hook
-    every: list[str] = field(default_factory=list)  # `service.Operation` seen on any client
-    labelled: list[str] = field(default_factory=list)  # DynamoDB operations, other clients' marked
-
-    def ops(self, calls: list[str]) -> str:
-        counts = Counter(calls)
-        return ", ".join(f"{op} x{n}" if n > 1 else op for op, n in counts.items()) or "-"
+def _ops(calls: list[str]) -> str:
+    counts = Counter(calls)
+    return ", ".join(f"{op} x{n}" if n > 1 else op for op, n in counts.items()) or "-"
 
 
-class RequestCounter:
-    """Counts DynamoDB requests per measured block, on the core's client and on every client."""
-
-    def __init__(self) -> None:
-        self._current: Counted | None = None
-        self.core_client: Any = None
-
-    def hook(self, event_name: str, **_: Any) -> None:
-        # event_name: before-call.dynamodb.<Operation>
-        if self._current is not None:
-            self._current.core.append(event_name.rsplit(".", 1)[-1])
-
-    @contextlib.contextmanager
-    def patched(self) -> Iterator[None]:
-        from botocore.client import BaseClient
-
-        original: Callable[..., Any] = BaseClient._make_api_call
-        counter = self
-
-        def counting(client: BaseClient, operation_name: str, api_params: Any) -> Any:
-            if counter._current is not None:
-                service = client.meta.service_model.service_name
-                counter._current.every.append(f"{service}.{operation_name}")
-                if service == "dynamodb":
-                    own = client is counter.core_client
-                    counter._current.labelled.append(operation_name if own else f"{operation_name} (other client)")
-            return original(client, operation_name, api_params)
-
-        BaseClient._make_api_call = counting
-        try:
-            yield
-        finally:
-            BaseClient._make_api_call = original
-
-    @contextlib.contextmanager
-    def measure(self) -> Iterator[Counted]:
-        counted = Counted()
-        self._current = counted
-        try:
-            yield counted
-        finally:
-            self._current = None
+def _row(name: str, usage: Usage, target: str = "") -> list[object]:
+    return [name, usage.total, len(usage.dynamodb), _ops(usage.dynamodb), target]
 
 
-def _row(name: str, counted: Counted, target: str = "") -> list[object]:
-    dynamo_all = [c.split(".", 1)[1] for c in counted.every if c.startswith("dynamodb.")]
-    return [name, len(counted.core), len(dynamo_all), counted.ops(counted.labelled), target]
-
-
-def measure_core(counter: RequestCounter, client: Any) -> list[list[object]]:
+def measure_core(meter: RequestMeter, client: Any) -> list[list[object]]:
     from cqrs.context import UserContext
     from cqrs.items import Command
     from cqrs.keys import generate_sk
     from cqrs.services import CqrsServices
-    from tests.support.tables import create_tables
+    from harness.tables import create_tables
 
     tables, _ = create_tables(client, prefix="core")
     core = CqrsServices.build(client, tables)
@@ -120,47 +67,47 @@ def measure_core(counter: RequestCounter, client: Any) -> list[list[object]]:
         )
 
     rows: list[list[object]] = []
-    with counter.measure() as c:
+    with meter.measure() as c:
         created = core.commands.publish(command("I-0001"), ctx)
     rows.append(_row("CommandService.publish (create)", c))
-    with counter.measure() as c:
+    with meter.measure() as c:
         updated = core.commands.publish(command("I-0001", created.version, n=2), ctx)
     rows.append(_row("CommandService.publish (update, reads current)", c))
-    with counter.measure() as c:
+    with meter.measure() as c:
         updated = core.commands.publish(command("I-0001", updated.version, n=3), ctx, current=updated)
     rows.append(_row("CommandService.publish (update, current given)", c))
-    with counter.measure() as c:
+    with meter.measure() as c:
         core.commands.publish(command("I-0001", updated.version, n=3), ctx)
     rows.append(_row("CommandService.publish (no change: not a version)", c))
-    with counter.measure() as c:
+    with meter.measure() as c:
         core.commands.publish_partial_update(ctx.pk, updated.sk, updated.version, {"m": 1}, ctx)
     rows.append(_row("CommandService.publish_partial_update", c))
-    with counter.measure() as c:
+    with meter.measure() as c:
         core.commands.publish_many([command(f"I-01{i:02}") for i in range(3)], ctx)
     rows.append(_row("CommandService.publish_many (3 new, atomic)", c))
-    with counter.measure() as c:
+    with meter.measure() as c:
         core.data.get_item(ctx.pk, updated.sk)
     rows.append(_row("DataService.get_item", c))
 
     for i in range(45):
         core.commands.publish(command(f"L-{i:04}", colour="red" if i % 5 == 0 else "blue"), ctx)
-    with counter.measure() as c:
+    with meter.measure() as c:
         page = core.data.list_items_by_pk(ctx.pk, "ITEM#L-", limit=20)
     rows.append(_row("DataService.list_items_by_pk (20 of 45)", c))
-    with counter.measure() as c:
+    with meter.measure() as c:
         core.data.list_items_by_pk(ctx.pk, "ITEM#L-", limit=20, cursor=page.next_cursor)
     rows.append(_row("DataService.list_items_by_pk (next page, cursor)", c))
-    with counter.measure() as c:
+    with meter.measure() as c:
         core.data.list_items_by_pk(ctx.pk, "ITEM#L-", limit=5, filter={"attributes.colour": "red"})
     rows.append(_row("DataService.list_items_by_pk (filter, 1 in 5 match)", c))
-    with counter.measure() as c:
+    with meter.measure() as c:
         core.sequences.next("ORDER", ctx)
     rows.append(_row("SequenceService.next", c))
     return rows
 
 
-def measure_api(counter: RequestCounter, client: Any) -> tuple[list[list[object]], dict[str, int]]:
-    from tests.support.seed import order_body
+def measure_api(meter: RequestMeter, client: Any) -> tuple[list[list[object]], dict[str, int]]:
+    from harness.seed import order_body
 
     seed_catalogue(TENANT)
     for code in ("PRD-001", "PRD-002"):
@@ -178,12 +125,12 @@ def measure_api(counter: RequestCounter, client: Any) -> tuple[list[list[object]
         tenant_override: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        with counter.measure() as c:
+        with meter.measure() as c:
             result = call_api(method, path, body, tenant=tenant_override or TENANT, **kwargs)
         if result.status >= 400:
             raise RuntimeError(f"{name}: {result.status} {result.body}")
         rows.append(_row(name, c, target))
-        figures[name] = len([x for x in c.every if x.startswith("dynamodb.")])
+        figures[name] = len(c.dynamodb)
         return result.body
 
     order = api("POST /orders (2 lines)", "POST", "/orders", two_lines, target=f"<= {POST_ORDERS_TARGET}")
@@ -235,7 +182,7 @@ def measure_api(counter: RequestCounter, client: Any) -> tuple[list[list[object]
 
 
 def _product() -> dict[str, Any]:
-    from tests.support.seed import CATALOGUE
+    from harness.seed import CATALOGUE
 
     return dict(CATALOGUE[0])
 
@@ -245,20 +192,18 @@ def run(quick: bool = False) -> list[Figure]:
     from moto import mock_aws
 
     from cqrs.dynamo import dynamodb_client
-    from tests.support.tables import create_tables
+    from harness.tables import create_tables
 
-    counter = RequestCounter()
     with environment(BASE_ENV, remove=("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB")), mock_aws():
         setup = boto3.client("dynamodb", region_name=REGION)
         tables, idempotency = create_tables(setup, prefix="api")
         with environment(table_env(tables, idempotency)):
             reset_wiring()
             core_client = dynamodb_client()
-            core_client.meta.events.register("before-call.dynamodb.*", counter.hook)
-            counter.core_client = core_client
-            with counter.patched(), quiet():
-                core_rows = measure_core(counter, core_client)
-                api_rows, figures = measure_api(counter, core_client)
+            meter = RequestMeter(core_client)
+            with meter.every_client(), quiet():
+                core_rows = measure_core(meter, core_client)
+                api_rows, figures = measure_api(meter, core_client)
             reset_wiring()
 
     headers = ["operation", "core client", "all clients", "DynamoDB operations, in order", "target"]

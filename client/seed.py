@@ -4,6 +4,9 @@ JSON: a list of objects (or `{"products": [...]}`) with the fields of `POST /pro
 optional `stock` (the quantity on hand) and `warehouseCode`. CSV: a header row with the same
 names; `images` separated by `|`, `isActive` true/false. Every row is tried; each failure is
 reported with its row number and the API's message, and never stops the others.
+
+This is the project's one catalogue seeder: the CLI seeds over HTTP (`ShopApi`); the local
+runtime's demo and the benches seed through the API handler in-process (`CallApi`).
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from client.api import ShopApi
 from client.errors import ApiError, ClientError
 
 STOCK_FIELDS = ("stock", "warehouseCode")
@@ -77,7 +80,44 @@ def _csv_row(row: dict[str, str | None]) -> dict[str, Any]:
     return out
 
 
-def seed_catalogue(api: ShopApi, rows: list[dict[str, Any]]) -> list[RowResult]:
+class CatalogueApi(Protocol):
+    """The two API calls seeding needs (`client.api.ShopApi` has them); an error status raises `ApiError`."""
+
+    def create_product(self, body: dict[str, Any]) -> Any: ...
+
+    def set_inventory(
+        self, product_code: str, quantity: int, version: int, warehouse_code: str | None = None
+    ) -> Any: ...
+
+
+Call = Callable[[str, str, Any], tuple[int, Any]]
+
+
+class CallApi:
+    """`CatalogueApi` over `call(method, path, body) -> (status, JSON body)`: the API handler invoked
+    in-process, as an admin of one tenant, instead of over HTTP."""
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+
+    def create_product(self, body: dict[str, Any]) -> Any:
+        return self._send("POST", "/products", body)
+
+    def set_inventory(self, product_code: str, quantity: int, version: int, warehouse_code: str | None = None) -> Any:
+        body: dict[str, Any] = {"version": version, "quantity": quantity}
+        if warehouse_code is not None:
+            body["warehouseCode"] = warehouse_code
+        return self._send("PATCH", f"/inventory/{product_code}", body)
+
+    def _send(self, method: str, path: str, body: Any) -> Any:
+        status, answer = self._call(method, path, body)
+        if status >= 300:
+            message = answer.get("message", "") if isinstance(answer, dict) else str(answer)
+            raise ApiError(status, message, answer, method, path)
+        return answer
+
+
+def seed_catalogue(api: CatalogueApi, rows: list[dict[str, Any]]) -> list[RowResult]:
     """Create each row's product (an existing one is kept as it is) and, when `stock` is given and
     the product has no stock record yet, its stock (version 0)."""
     results = []
@@ -86,7 +126,7 @@ def seed_catalogue(api: ShopApi, rows: list[dict[str, Any]]) -> list[RowResult]:
     return results
 
 
-def _seed_row(api: ShopApi, number: int, row: Any) -> RowResult:
+def _seed_row(api: CatalogueApi, number: int, row: Any) -> RowResult:
     if not isinstance(row, dict):
         return RowResult(number, None, False, "failed", error="not an object")
     code = row.get("code")

@@ -14,6 +14,7 @@ from types import FrameType
 
 from infra.names import DEFAULT_STAGE
 from local.runtime import AlreadyRunning, LocalRuntime, Options
+from local.workers import default_concurrency
 
 log = logging.getLogger("local")
 
@@ -46,6 +47,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, bool]:
         metavar="SECONDS",
         help="cap every event source's batching window (default: the template's, as deployed)",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=default_concurrency(),
+        metavar="N",
+        help="execution environments (worker processes) per function, started on demand "
+        f"(default from the CPU count: {default_concurrency()})",
+    )
     parser.add_argument("--verbose", action="store_true", help="debug logs of the runtime itself")
     args = parser.parse_args(argv)
     return Options(
@@ -60,7 +69,18 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, bool]:
         aws_port=args.aws_port,
         handler_log_level=args.handler_log_level.upper(),
         max_batching_window_s=args.max_batching_window,
+        concurrency=args.concurrency,
     ), args.verbose
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -91,7 +111,12 @@ def main(argv: list[str] | None = None) -> int:
             runtime.outputs_path,
         )
         log.debug("start-up steps (s): %s", runtime.timings)
-        log.info("ready in %.1f s: API %s", runtime.timings["ready"], runtime.outputs.get("ApiUrl"))
+        log.info(
+            "ready in %.1f s: API %s (up to %d execution environments per function)",
+            runtime.timings["ready"],
+            runtime.outputs.get("ApiUrl"),
+            options.concurrency,
+        )
         example = runtime.example()
         if example:
             print("Try it:\n" + example, flush=True)

@@ -1,8 +1,9 @@
-"""moto's server, in this process, on a free loopback port, one request at a time.
+"""The local AWS endpoint, in this process, on a free loopback port, one request at a time.
 
-moto's threaded server loses updates under concurrency (measured: docs/design.md, test tiers);
-serializing its WSGI app behind one lock made every run exact. It serves Cognito (with a JWKS at
-`/<poolId>/.well-known/jwks.json`), SNS and SQS, and DynamoDB with `--dynamodb moto`.
+It serves the local user pool (`local.cognito`: Cognito's API and a JWKS at
+`/<poolId>/.well-known/jwks.json`) and, through moto's server, SNS, SQS, and DynamoDB with
+`--dynamodb moto`. moto's threaded server loses updates under concurrency (measured:
+docs/design.md, test tiers); serializing the WSGI app behind one lock made every run exact.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from local.cognito.pool import UserPools
+from local.cognito.service import CognitoService
 
 LOOPBACK = "127.0.0.1"
 
@@ -40,8 +44,9 @@ class SerializedApp:
 class AwsEmulator:
     """moto's server in a daemon thread. `start()` returns the endpoint URL; `stop()` frees the port."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, user_pools: UserPools | None = None) -> None:
         self.requested_port = port
+        self.user_pools = user_pools
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -65,7 +70,8 @@ class AwsEmulator:
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 pass  # one line per function invocation is the runtime's log, not one per AWS call
 
-        app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        app = SerializedApp(CognitoService(self.user_pools, moto_app) if self.user_pools is not None else moto_app)
         self._server = make_server(LOOPBACK, self.requested_port, app, threaded=True, request_handler=QuietHandler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="aws-emulator", daemon=True

@@ -1,21 +1,22 @@
 """The demo: tenants shop-a and shop-b, an admin and a staff user in each, products with stock,
 and an operator (`operator@example.com`, role system_admin, tenant common).
 
-Users go into the local Cognito pool through its admin API (moto keeps no state between runs, so
-they are created on every start). The tenants' registry records, products and stock go through
-the system's own API handler, as the operator or an admin of the tenant would send them
-(POST /tenants, POST /products, PATCH /inventory/{code}), and only when missing: a restart neither
-duplicates nor resets them.
+Users go into the local user pool through its admin API on every start, idempotently (a user
+that exists keeps its account; its password is set again). The tenants' registry records,
+products and stock go through the system's own API handler, as the operator or an admin of the
+tenant would send them (POST /tenants, POST /products, PATCH /inventory/{code}), and only when
+missing: a restart neither duplicates nor resets them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from client.seed import Call, CallApi
+from client.seed import seed_catalogue as seed_catalogue_rows
 from infra.names import COMMON_TENANT, OPERATOR_ROLE, ROLE_ATTRIBUTE, TENANT_ATTRIBUTE
 
 log = logging.getLogger("local")
@@ -31,18 +32,23 @@ class DemoUser:
     role: str
 
 
-DEMO_USERS = (
-    *(
-        DemoUser(
-            tenant=tenant,
-            username=f"{role}@{tenant}.example.com",
-            # Meets the stack's password policy (12+ characters, upper, lower, digit, symbol).
-            password=f"{tenant.title().replace('-', '')}-{role.title()}-Pass1!",
-            role=role,
-        )
-        for tenant in TENANTS
-        for role in ("admin", "staff")
-    ),
+def demo_user(tenant: str, role: str) -> DemoUser:
+    """`<role>@<tenant>.example.com` with a password that meets the stack's policy (12+
+    characters, upper, lower, digit, symbol)."""
+    return DemoUser(
+        tenant=tenant,
+        username=f"{role}@{tenant}.example.com",
+        password=f"{tenant.title().replace('-', '')}-{role.title()}-Pass1!",
+        role=role,
+    )
+
+
+# One line per demo user: a new one is one more line.
+DEMO_USERS: tuple[DemoUser, ...] = (
+    demo_user("shop-a", "admin"),
+    demo_user("shop-a", "staff"),
+    demo_user("shop-b", "admin"),
+    demo_user("shop-b", "staff"),
     DemoUser(tenant=COMMON_TENANT, username="operator@example.com", password="Operator-Pass1!", role=OPERATOR_ROLE),
 )
 TENANT_NAMES = {"shop-a": "Shop A", "shop-b": "Shop B"}
@@ -58,6 +64,7 @@ DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
         "currency": "USD",
         "description": "A two-button wireless mouse",
         "stock": 100,
+        "warehouseCode": "WH-01",
     },
     {
         "code": "PRD-002",
@@ -68,6 +75,7 @@ DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
         "currency": "USD",
         "description": "Tenkeyless, brown switches",
         "stock": 50,
+        "warehouseCode": "WH-01",
     },
     {
         "code": "PRD-003",
@@ -78,6 +86,7 @@ DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
         "currency": "USD",
         "description": "Seven ports",
         "stock": 10,
+        "warehouseCode": "WH-01",
     },
 )
 
@@ -141,39 +150,34 @@ def seed_tenants(call: Any) -> int:
             body = {"code": tenant, "name": TENANT_NAMES[tenant]}
             status, answer = call("POST", "/tenants", body, operator_claims())
             if status != 201:
-                raise SeedError(f"POST /tenants {tenant}: {status} {json.dumps(answer)[:300]}")
+                raise SeedError(f"POST /tenants {tenant}: {status} {str(answer)[:300]}")
             writes += 1
         elif status != 200:
             raise SeedError(f"GET /tenants/{tenant}: {status}")
     return writes
 
 
+def _as_admin(call: Any, tenant: str) -> Call:
+    claims = admin_claims(tenant)
+
+    def send(method: str, path: str, body: Any) -> tuple[int, Any]:
+        status, answer = call(method, path, body, claims)
+        return int(status), answer
+
+    return send
+
+
 def seed_catalogue(call: Any) -> int:
-    """Create the demo products and their stock where missing. `call(method, path, body, claims)`
-    invokes the API handler and returns (status, json body). Returns how many writes it made."""
+    """Create the demo products and their stock where missing, with the project's catalogue seeder.
+    `call(method, path, body, claims)` invokes the API handler and returns (status, json body).
+    Returns how many writes it made."""
     writes = 0
     for tenant in TENANTS:
-        claims = admin_claims(tenant)
-        for product in DEMO_PRODUCTS:
-            code = product["code"]
-            status, _ = call("GET", f"/products/{code}", None, claims)
-            if status == 404:
-                body = {key: value for key, value in product.items() if key != "stock"}
-                status, answer = call("POST", "/products", body, claims)
-                if status not in (200, 201):
-                    raise SeedError(f"POST /products {code} for {tenant}: {status} {json.dumps(answer)[:300]}")
-                writes += 1
-            elif status != 200:
-                raise SeedError(f"GET /products/{code} for {tenant}: {status}")
-            status, _ = call("GET", f"/inventory/{code}", None, claims)
-            if status == 404:
-                body = {"version": 0, "quantity": product["stock"], "warehouseCode": "WH-01"}
-                status, answer = call("PATCH", f"/inventory/{code}", body, claims)
-                if status not in (200, 201):
-                    raise SeedError(f"PATCH /inventory/{code} for {tenant}: {status} {json.dumps(answer)[:300]}")
-                writes += 1
-            elif status != 200:
-                raise SeedError(f"GET /inventory/{code} for {tenant}: {status}")
+        api = CallApi(_as_admin(call, tenant))
+        for result in seed_catalogue_rows(api, [dict(product) for product in DEMO_PRODUCTS]):
+            if not result.ok:
+                raise SeedError(f"demo catalogue of {tenant}, {result.code}: {result.error}")
+            writes += (result.product == "created") + (result.stock == "set")
     return writes
 
 

@@ -1,16 +1,14 @@
-"""The template's Lambda functions, imported in this process by their `Handler` string.
+"""The template's Lambda functions, each run by its handler string in execution environments.
 
-Each function runs one invocation at a time (its own lock), as one Lambda execution environment
-does. That matters in-process: Powertools' REST resolver keeps the current event on a class
-attribute, so two concurrent API invocations in one interpreter would see each other's request.
+A function deployed by the template runs in worker processes (`local.workers`): up to the
+runtime's `--concurrency` invocations at once, each in its own process with its own environment
+variables, as Lambda runs concurrent invocations in separate execution environments. A function
+built with an in-process `handler` (the tests' fakes) runs one invocation at a time in this process.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
-import sys
 import threading
 import time
 import uuid
@@ -20,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from local.template import ACCOUNT_ID, REGION, Resolver, Template
+from local.worker_process import LambdaContext
+from local.workers import Worker, WorkerPool, WorkerSpec, Zygote, reap
 
 log = logging.getLogger("local")
 
@@ -55,25 +55,6 @@ class Activity:
 ACTIVITY = Activity()
 
 
-class LambdaContext:
-    """The context object Lambda passes to a handler (the attributes Powertools reads)."""
-
-    def __init__(self, function: LocalFunction) -> None:
-        self.function_name = function.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function.arn
-        self.memory_limit_in_mb = function.memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function.name}"
-        self.log_stream_name = "local"
-        self.identity = None
-        self.client_context = None
-        self._deadline = time.monotonic() + function.timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 @dataclass
 class LocalFunction:
     logical_id: str
@@ -82,7 +63,8 @@ class LocalFunction:
     environment: dict[str, str]
     timeout_s: int = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
-    handler: Handler | None = None
+    handler: Handler | None = None  # in-process (a test's fake); None: worker processes
+    pool: WorkerPool | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -95,32 +77,41 @@ class LocalFunction:
     def arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.name}"
 
-    def load(self) -> Handler:
-        if self.handler is None:
-            module_name, _, attribute = self.handler_string.rpartition(".")
-            module = importlib.import_module(module_name)
-            self.handler = getattr(module, attribute)
-        return self.handler
+    def context_fields(self) -> dict[str, Any]:
+        """What a worker needs to build the handler's context object."""
+        return {
+            "function_name": self.name,
+            "arn": self.arn,
+            "memory_mb": self.memory_mb,
+            "timeout_s": self.timeout_s,
+            "request_id": str(uuid.uuid4()),
+        }
 
     def invoke(self, event: dict[str, Any], describe: str = "") -> Any:
         """Run the handler once; log one line (function, what, duration, outcome); re-raise errors."""
-        handler = self.load()
-        with self.lock:
-            context = LambdaContext(self)
-            started = time.perf_counter()
-            try:
-                result = handler(event, context)
-            except Exception as error:
-                ACTIVITY.notify()
-                elapsed = (time.perf_counter() - started) * 1000
-                log.warning("%s %s error %.0fms %s: %s", self.label, describe, elapsed, type(error).__name__, error)
-                raise
+        return self.invoke_in_environment(event, describe)[0]
+
+    def invoke_in_environment(self, event: dict[str, Any], describe: str = "") -> tuple[Any, int | None]:
+        """Like `invoke`, and which execution environment ran it (a worker's pid; None in-process)."""
+        started = time.perf_counter()
+        environment: int | None = None
+        try:
+            if self.pool is not None:
+                result, environment = self.pool.invoke(event, self.context_fields(), float(self.timeout_s))
+            elif self.handler is not None:
+                with self.lock:
+                    result = self.handler(event, LambdaContext(self.context_fields()))
+            else:
+                raise RuntimeError(f"{self.name} has neither execution environments nor an in-process handler")
+        except Exception as error:
+            ACTIVITY.notify()
+            elapsed = (time.perf_counter() - started) * 1000
+            log.warning("%s %s error %.0fms %s: %s", self.label, describe, elapsed, type(error).__name__, error)
+            raise
         ACTIVITY.notify()
         elapsed = (time.perf_counter() - started) * 1000
-        outcome = describe_outcome(result)
-        late = f" (over its {self.timeout_s}s timeout)" if elapsed > self.timeout_s * 1000 else ""
-        log.info("%s %s %s %.0fms%s", self.label, describe, outcome, elapsed, late)
-        return result
+        log.info("%s %s %s %.0fms", self.label, describe, describe_outcome(result), elapsed)
+        return result, environment
 
 
 def describe_outcome(result: Any) -> str:
@@ -133,25 +124,9 @@ def describe_outcome(result: Any) -> str:
     return "ok"
 
 
-def load_functions(
-    template: Template,
-    resolver: Resolver,
-    base_environment: dict[str, str],
-    overrides: dict[str, str],
-    root: Path = PROJECT_ROOT,
-) -> dict[str, LocalFunction]:
-    """Every AWS::Lambda::Function with a Python handler in the asset, its environment resolved.
-
-    In-process the functions share one `os.environ`: each module is imported with its own
-    function's variables set (what module-level settings read), and afterwards the environment
-    holds the union; when two functions disagree on a variable, a notice names it.
-    """
-    asset = str(root / "lambdas")
-    if asset not in sys.path:
-        sys.path.insert(0, asset)
+def load_functions(template: Template, resolver: Resolver, overrides: dict[str, str]) -> dict[str, LocalFunction]:
+    """Every AWS::Lambda::Function with a Python handler, its environment resolved (not started)."""
     functions: dict[str, LocalFunction] = {}
-    union: dict[str, str] = {}
-    disagreements: set[str] = set()
     for resource in template.of_type("AWS::Lambda::Function"):
         props = resource.properties
         handler_string = props.get("Handler")
@@ -162,11 +137,7 @@ def load_functions(
         environment = {**resolver.environment(resource, skipped), **overrides}
         if skipped:
             log.info("%s: no local value for %s (left unset)", resource.logical_id, ", ".join(sorted(skipped)))
-        for key, value in environment.items():
-            if key in union and union[key] != value and key not in overrides:
-                disagreements.add(key)
-            union.setdefault(key, value)
-        function = LocalFunction(
+        functions[resource.logical_id] = LocalFunction(
             logical_id=resource.logical_id,
             name=str(resolver.ref(resource.logical_id)),
             handler_string=str(handler_string),
@@ -174,19 +145,52 @@ def load_functions(
             timeout_s=int(props.get("Timeout") or DEFAULT_TIMEOUT_S),
             memory_mb=int(props.get("MemorySize") or DEFAULT_MEMORY_MB),
         )
-        os.environ.update(base_environment)
-        os.environ.update(environment)
-        try:
-            function.load()
-        except ModuleNotFoundError as error:
-            # Only a handler module that does not exist yet is skipped; errors inside one raise.
-            if error.name != function.handler_string.rpartition(".")[0]:
-                raise
-            log.warning("%s: handler %s does not exist; not run", resource.logical_id, handler_string)
-            continue
-        functions[resource.logical_id] = function
-    os.environ.update(union)
-    os.environ.update(base_environment)
-    if disagreements:
-        log.info("functions disagree on %s; in-process they share one value", ", ".join(sorted(disagreements)))
     return functions
+
+
+def start_environments(
+    functions: dict[str, LocalFunction],
+    zygote: Zygote,
+    base_environment: dict[str, str],
+    concurrency: int,
+    root: Path = PROJECT_ROOT,
+) -> None:
+    """Give each function a pool of up to `concurrency` workers and start the first one of each
+    (in parallel): a handler string that does not import raises HandlerImportError here."""
+    for function in functions.values():
+        spec = WorkerSpec(
+            function_name=function.name,
+            handler_string=function.handler_string,
+            environment={**base_environment, **function.environment},
+            asset=str(root / "lambdas"),
+        )
+        function.pool = WorkerPool(zygote, spec, max_workers=concurrency)
+    errors: list[BaseException] = []
+
+    def warm(function: LocalFunction) -> None:
+        try:
+            assert function.pool is not None
+            function.pool.warm()
+        except BaseException as error:  # noqa: BLE001 - re-raised below, in the caller's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=warm, args=(f,), daemon=True) for f in functions.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def close_environments(functions: dict[str, LocalFunction]) -> list[Worker]:
+    """Close every function's workers at once (they exit on EOF); returns them, for `reap`."""
+    workers: list[Worker] = []
+    for function in functions.values():
+        if function.pool is not None:
+            workers += function.pool.close()
+    return workers
+
+
+def stop_environments(functions: dict[str, LocalFunction]) -> None:
+    reap(close_environments(functions))

@@ -17,22 +17,19 @@ the function's handler in-process, honouring the mapping's settings:
   invocation record with `DDBStreamBatchInfo` (shard, first/last sequence number, stream ARN),
   which is enough to read the records again while the stream retains them; without a destination
   the batch is dropped with a warning, as in Lambda;
-- `FilterCriteria` (the event-pattern subset Lambda documents: values, prefix, suffix, exists,
-  anything-but, numeric, equals-ignore-case, null): records that match no filter are skipped.
+- `FilterCriteria` is not emulated (the stack sets none): a mapping with one is a start-up error.
 
-After each finished batch the poller saves its position (last sequence number per shard, closed
-shards) to `<state>/checkpoints/<mapping>.json`, replaced atomically, so a restart resumes after
-the last finished record: nothing is replayed that had finished and nothing is skipped.
+After each finished batch the poller saves its position (`local.checkpoints`), so a restart
+resumes after the last finished record: nothing is replayed that had finished and nothing is
+skipped. The event is built by `local.stream_events`, which the tests use too.
 `ParallelizationFactor` and tumbling windows are not emulated (one batch at a time per shard).
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -43,8 +40,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from local.checkpoints import CLOSED, Checkpoints
 from local.functions import ACTIVITY, LocalFunction
-from local.template import REGION, Resolver, Resource
+from local.stream_events import lambda_record
+from local.template import Resolver, Resource, TemplateError
 
 log = logging.getLogger("local")
 
@@ -55,7 +54,6 @@ POLL_INTERVAL_S = 0.25
 SHARD_REFRESH_S = 2.0
 GET_RECORDS_LIMIT = 1000
 MAX_BACKOFF_S = 1.0
-CLOSED = "CLOSED"
 
 
 @dataclass(frozen=True)
@@ -71,17 +69,15 @@ class MappingConfig:
     max_record_age_s: int = -1
     on_failure_arn: str | None = None
     starting_position: str = "TRIM_HORIZON"
-    filters: tuple[dict[str, Any], ...] = ()
     enabled: bool = True
 
     @classmethod
     def from_resource(cls, resource: Resource, resolver: Resolver) -> MappingConfig:
         props = resource.properties
         destination = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-        filters = tuple(
-            json.loads(item["Pattern"]) if isinstance(item.get("Pattern"), str) else item.get("Pattern", {})
-            for item in ((props.get("FilterCriteria") or {}).get("Filters") or [])
-        )
+        if props.get("FilterCriteria"):
+            # The stack sets none; a filter ignored locally would deliver what Lambda would not.
+            raise TemplateError(f"{resource.logical_id}: FilterCriteria is not emulated by the local runtime")
         return cls(
             logical_id=resource.logical_id,
             batch_size=int(props.get("BatchSize") or 100),
@@ -92,157 +88,8 @@ class MappingConfig:
             max_record_age_s=int(props.get("MaximumRecordAgeInSeconds", -1)),
             on_failure_arn=str(resolver.resolve(destination)) if destination else None,
             starting_position=str(props.get("StartingPosition") or "TRIM_HORIZON"),
-            filters=filters,
             enabled=bool(props.get("Enabled", True)),
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# Event shape and filters
-
-
-def _b64_binaries(value: Any) -> Any:
-    """boto3 decodes B/BS attribute values to bytes; Lambda's event carries them base64-encoded."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if key == "B" and isinstance(item, bytes | bytearray):
-                out[key] = base64.b64encode(item).decode()
-            elif key == "BS" and isinstance(item, list):
-                out[key] = [base64.b64encode(bytes(x)).decode() for x in item]
-            else:
-                out[key] = _b64_binaries(item)
-        return out
-    if isinstance(value, list):
-        return [_b64_binaries(item) for item in value]
-    return value
-
-
-def lambda_record(raw: dict[str, Any], stream_arn: str, region: str = REGION) -> dict[str, Any]:
-    """A GetRecords record (as boto3 returns it) in the shape Lambda puts in `event["Records"]`."""
-    dynamodb = _b64_binaries(dict(raw.get("dynamodb") or {}))
-    created = dynamodb.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-    record: dict[str, Any] = {
-        "eventID": raw.get("eventID", ""),
-        "eventName": raw.get("eventName", ""),
-        "eventVersion": raw.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": raw.get("awsRegion") or region,
-        "dynamodb": dynamodb,
-        "eventSourceARN": stream_arn,
-    }
-    if raw.get("userIdentity"):
-        record["userIdentity"] = raw["userIdentity"]
-    return record
-
-
-def _leaf_matches(rule: Any, value: Any, present: bool) -> bool:
-    values = value if isinstance(value, list) else [value]
-    if isinstance(rule, dict):
-        if "exists" in rule:
-            return bool(rule["exists"]) == present
-        if not present:
-            return False
-        if "prefix" in rule:
-            return any(isinstance(v, str) and v.startswith(str(rule["prefix"])) for v in values)
-        if "suffix" in rule:
-            return any(isinstance(v, str) and v.endswith(str(rule["suffix"])) for v in values)
-        if "equals-ignore-case" in rule:
-            return any(isinstance(v, str) and v.lower() == str(rule["equals-ignore-case"]).lower() for v in values)
-        if "anything-but" in rule:
-            excluded = rule["anything-but"]
-            if isinstance(excluded, dict):
-                return not any(_leaf_matches(excluded, v, True) for v in values)
-            excluded = excluded if isinstance(excluded, list) else [excluded]
-            return all(v not in excluded for v in values)
-        if "numeric" in rule:
-            return any(_numeric_matches(rule["numeric"], v) for v in values)
-        return False
-    if rule is None:
-        return present and value is None
-    return present and rule in values
-
-
-def _numeric_matches(conditions: list[Any], value: Any) -> bool:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return False
-    checks: dict[str, Callable[[float, float], bool]] = {
-        "=": lambda a, b: a == b,
-        "<": lambda a, b: a < b,
-        "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b,
-    }
-    pairs = zip(conditions[::2], conditions[1::2], strict=False)
-    return all(checks[str(op)](number, float(bound)) for op, bound in pairs)
-
-
-def pattern_matches(pattern: dict[str, Any], event: Any) -> bool:
-    """Lambda's event filtering: every key of the pattern must match (lists are alternatives)."""
-    if not isinstance(event, dict):
-        return False
-    for key, rule in pattern.items():
-        present = key in event
-        value = event.get(key)
-        if isinstance(rule, dict):
-            if not present or not pattern_matches(rule, value):
-                return False
-        elif isinstance(rule, list):
-            if not any(_leaf_matches(item, value, present) for item in rule):
-                return False
-        elif not _leaf_matches(rule, value, present):
-            return False
-    return True
-
-
-# ---------------------------------------------------------------------------------------------
-# Checkpoints
-
-
-class Checkpoints:
-    """Last finished sequence number per shard (or CLOSED) for one mapping, saved atomically.
-
-    `path=None` keeps them in memory only (`--in-memory`). Positions are kept per stream ARN: a
-    recreated table has a new stream, and its old positions mean nothing.
-    """
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.stream_arn: str | None = None
-        self.shards: dict[str, str] = {}
-        if path is not None and path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                self.stream_arn = data.get("streamArn")
-                self.shards = {str(k): str(v) for k, v in (data.get("shards") or {}).items()}
-            except (OSError, ValueError) as error:
-                log.warning("ignoring unreadable checkpoint %s: %s", path, error)
-
-    def for_stream(self, stream_arn: str) -> dict[str, str]:
-        if self.stream_arn != stream_arn:
-            self.stream_arn, self.shards = stream_arn, {}
-        return self.shards
-
-    @property
-    def known(self) -> bool:
-        return self.path is not None and self.path.exists() and bool(self.stream_arn)
-
-    def save(self, shard_id: str, position: str) -> None:
-        self.shards[shard_id] = position
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        temporary.write_text(json.dumps({"streamArn": self.stream_arn, "shards": self.shards}), encoding="utf-8")
-        os.replace(temporary, self.path)
-
-
-# ---------------------------------------------------------------------------------------------
-# The poller
 
 
 @dataclass
@@ -490,16 +337,7 @@ class StreamPoller:
             # Lambda discards records older than the maximum age without invoking the function.
             self._discard(state, expired, "RecordAgeExceeded", attempts=state.attempts)
             return
-        if self.config.filters:
-            matching = [r for r in batch if any(pattern_matches(p, r) for p in self.config.filters)]
-            if not matching:
-                self._checkpoint(state, batch)
-                return
-            # Keep order: invoke with the matching ones; the others are finished with the batch.
-            invoke_with = matching
-        else:
-            invoke_with = batch
-
+        invoke_with = batch
         outcome, failed_index = self._invoke(invoke_with)
         if outcome == "ok":
             self._finish(state, batch)

@@ -1,8 +1,9 @@
 """Create what the template declares, on the local emulators, and record the local names.
 
 Tables go to DynamoDB (Local, moto or a given endpoint) and are created only when missing, so a
-restart keeps the data. Cognito pools and clients, SNS topics and SQS queues go to moto, which
-keeps nothing between runs: they are created on every start.
+restart keeps the data. The user pool, its clients and groups go to the local user pool, which
+keeps them with the state directory and gives the same names the same ids on every start. SNS
+topics and SQS queues go to moto, which keeps nothing between runs: they are created on every start.
 """
 
 from __future__ import annotations
@@ -197,7 +198,16 @@ def provision_cognito(template: Template, resolver: Resolver, cognito: Any, out:
             "ClientName": resolver.resolve_lenient(props.get("ClientName")) or resource.logical_id,
             "GenerateSecret": bool(props.get("GenerateSecret", False)),
         }
-        for key in ("ExplicitAuthFlows", "ReadAttributes", "WriteAttributes", "SupportedIdentityProviders"):
+        for key in (
+            "ExplicitAuthFlows",
+            "ReadAttributes",
+            "WriteAttributes",
+            "SupportedIdentityProviders",
+            "IdTokenValidity",
+            "AccessTokenValidity",
+            "RefreshTokenValidity",
+            "TokenValidityUnits",
+        ):
             if props.get(key):
                 args[key] = props[key]
         client_id = cognito.create_user_pool_client(**args)["UserPoolClient"]["ClientId"]
@@ -214,7 +224,9 @@ def provision_cognito(template: Template, resolver: Resolver, cognito: Any, out:
             args["Description"] = str(resolver.resolve_lenient(props["Description"]))
         if props.get("Precedence") is not None:
             args["Precedence"] = int(props["Precedence"])
-        cognito.create_group(**args)
+        # The local pool keeps its groups across restarts (with its state directory).
+        with contextlib.suppress(cognito.exceptions.GroupExistsException):
+            cognito.create_group(**args)
         resolver.record(resource.logical_id, Ref=args["GroupName"])
 
 

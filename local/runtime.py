@@ -1,29 +1,43 @@
 """The whole local system in one object: `LocalRuntime(options).start()` ... `.stop()`.
 
-Order of start: DynamoDB Local's JVM is launched first (it boots in about 3 s while the rest
-happens), then the template is synthesized if stale, moto's server starts, the tables, pool,
-topics and queues are provisioned, the handlers are imported, one poller per event source mapping
-takes its position, the HTTP front binds, the demo is seeded through the API handler, and the
-outputs file is written. `stop()` undoes it in reverse and always stops the JVM.
+`start()` runs named steps (`start_steps()`), each timed: DynamoDB Local's JVM is launched first
+(it boots in about 3 s while the rest happens), the zygote that forks the functions' execution
+environments starts importing their libraries, the template is read (synthesized if stale), the
+AWS emulator starts and the user pool, topics and queues are provisioned, each function's first
+execution environment imports its handler (one that does not import stops the start), the tables
+are created when missing, one poller per event source mapping takes its position, the HTTP front
+binds, the demo is seeded through the API function, and the outputs file is written. `stop()`
+undoes it in reverse and always stops the JVM and every worker process.
 """
 
 from __future__ import annotations
 
+import enum
 import fcntl
 import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.names import API_HANDLER, stack_name
+from infra.names import stack_name
 from local import demo
+from local.api_routes import Routes
+from local.authorizer import TokenVerifier
 from local.aws_emulator import AwsEmulator
+from local.cognito.pool import UserPools
 from local.dynamodb_local import DynamoDBLocal
-from local.functions import LocalFunction, load_functions
-from local.http_front import ApiFront, Routes, TokenVerifier
+from local.functions import (
+    LocalFunction,
+    close_environments,
+    load_functions,
+    start_environments,
+    stop_environments,
+)
+from local.http_front import ApiFront
 from local.java import find_java
 from local.outputs import stack_outputs, write_atomically
 from local.pollers import POLL_INTERVAL_S, StreamPoller, build_pollers
@@ -37,7 +51,8 @@ from local.provision import (
     record_functions_and_rest,
     record_table_names,
 )
-from local.template import PROJECT_ROOT, REGION, Resolver, Template, ensure_template
+from local.template import PROJECT_ROOT, REGION, Resolver, Template, TemplateError, ensure_template
+from local.workers import Zygote, default_concurrency, reap
 
 log = logging.getLogger("local")
 
@@ -63,6 +78,7 @@ class Options:
     aws_port: int = 0  # moto's server; 0 = a free port
     handler_log_level: str = "WARNING"
     poll_interval_s: float = POLL_INTERVAL_S
+    concurrency: int = field(default_factory=default_concurrency)  # execution environments per function
     max_batching_window_s: float | None = None  # cap on the mappings' windows (None: the template's)
 
 
@@ -99,18 +115,35 @@ class StateLock:
             self._handle = None
 
 
+class DynamoDBEngine(enum.Enum):
+    """Which DynamoDB the runtime talks to."""
+
+    LOCAL = "local"  # DynamoDB Local, AWS's own engine, as a child JVM
+    MOTO = "moto"  # moto's DynamoDB in the AWS emulator (no Java; keeps nothing)
+    EXTERNAL = "external"  # an endpoint given with --dynamodb URL
+
+
 @dataclass
 class LocalRuntime:
+    """The local system. `start()` runs `start_steps()` in order, timing each; `stop()` undoes them."""
+
     options: Options
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     ddb_local: DynamoDBLocal | None = None
     aws: AwsEmulator | None = None
+    zygote: Zygote | None = None
     front: ApiFront | None = None
     pollers: list[StreamPoller] = field(default_factory=list)
     functions: dict[str, LocalFunction] = field(default_factory=dict)
+    engine: DynamoDBEngine = DynamoDBEngine.LOCAL
     dynamodb_endpoint: str = ""
-    dynamodb_engine: str = ""
+    aws_endpoint: str = ""
+    template: Template | None = None
+    resolver: Resolver | None = None
+    provisioned: Provisioned = field(default_factory=Provisioned)
+    clients: dict[str, Any] = field(default_factory=dict)
+    users: list[demo.DemoUser] = field(default_factory=list)
     _lock: StateLock | None = None
 
     @property
@@ -121,164 +154,216 @@ class LocalRuntime:
     def outputs_path(self) -> Path:
         return self.state_dir / OUTPUTS_FILE
 
-    def _mark(self, step: str, since: float) -> float:
-        now = time.monotonic()
-        self.timings[step] = round(now - since, 3)
-        return now
+    @property
+    def dynamodb_engine(self) -> str:
+        return self.engine.value
+
+    def start_steps(self) -> list[tuple[str, Callable[[], None]]]:
+        """The start-up steps in order: (name for the timings, step). A new part of the local
+        system adds its step here (and undoes it in `stop`)."""
+        return [
+            ("lock", self._take_state_lock),
+            ("launch", self._launch_dynamodb),  # the JVM boots (about 3 s) while the rest goes on
+            ("zygote", self._start_zygote),  # imports the handlers' libraries meanwhile
+            ("template", self._load_template),
+            ("aws_emulator", self._start_aws_emulator),
+            ("provision_aws", self._provision_aws),
+            ("functions", self._start_functions),
+            ("dynamodb", self._wait_for_dynamodb),
+            ("provision_tables", self._provision_tables),
+            ("pollers", self._start_pollers),
+            ("http_front", self._start_front),
+            ("demo", self._seed_demo),
+            ("outputs", self._write_outputs),
+        ]
 
     def start(self) -> None:
         started = time.monotonic()
-        options = self.options
+        for name, step in self.start_steps():
+            step_started = time.monotonic()
+            step()
+            self.timings[name] = round(time.monotonic() - step_started, 3)
+        self.timings["ready"] = round(time.monotonic() - started, 3)
+
+    # -- the steps, in order ----------------------------------------------------------------------
+
+    def _take_state_lock(self) -> None:
         self._lock = StateLock(self.state_dir)
         self._lock.acquire()
         # A stale outputs file would tell clients about ports that are gone.
         self.outputs_path.unlink(missing_ok=True)
 
-        engine = self._choose_dynamodb()
-        if engine == "local":
-            db_path = None if options.in_memory else (self.state_dir / "dynamodb").resolve()
+    def _launch_dynamodb(self) -> None:
+        self.engine, endpoint = self._choose_dynamodb()
+        if self.engine is DynamoDBEngine.LOCAL:
+            db_path = None if self.options.in_memory else (self.state_dir / "dynamodb").resolve()
             self.ddb_local = DynamoDBLocal(db_path=db_path)
-            self.ddb_local.launch()  # boots while the rest is prepared
-        step = self._mark("launch", started)
+            self.ddb_local.launch()
+            assert self.ddb_local.port is not None
+            endpoint = f"http://127.0.0.1:{self.ddb_local.port}"
+        self.dynamodb_endpoint = endpoint  # for moto: set once the emulator runs
 
+    def _start_zygote(self) -> None:
+        # Workers must not inherit a developer's AWS profile or session: the local endpoints
+        # take the dummy keys only.
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        self.zygote = Zygote()
+        self.zygote.start()
+
+    def _load_template(self) -> None:
+        options = self.options
         template_file = options.template or ensure_template(
             PROJECT_ROOT / "cdk.out", options.stage, synth=options.synth
         )
-        template = Template.load(template_file, stack_name(options.stage))
-        step = self._mark("template", step)
+        self.template = Template.load(template_file, stack_name(options.stage))
+        self.resolver = Resolver(self.template)
 
-        self.aws = AwsEmulator(options.aws_port)
-        aws_endpoint = self.aws.start()
-        step = self._mark("aws_emulator", step)
-
-        if engine == "local":
-            assert self.ddb_local is not None and self.ddb_local.port is not None
-            ddb_endpoint = f"http://127.0.0.1:{self.ddb_local.port}"
-        elif engine == "moto":
-            ddb_endpoint = aws_endpoint
-        else:
-            ddb_endpoint = engine
-        self.dynamodb_engine = engine if engine in ("local", "moto") else "external"
-        clients = {
-            "dynamodb": client("dynamodb", ddb_endpoint),
-            "dynamodbstreams": client("dynamodbstreams", ddb_endpoint),
-            "cognito-idp": client("cognito-idp", aws_endpoint),
-            "sns": client("sns", aws_endpoint),
-            "sqs": client("sqs", aws_endpoint),
+    def _start_aws_emulator(self) -> None:
+        # The user pool and its signing key live in the state directory (in memory with --in-memory).
+        pools = UserPools.for_state(None if self.options.in_memory else self.state_dir, REGION)
+        self.aws = AwsEmulator(self.options.aws_port, user_pools=pools)
+        self.aws_endpoint = self.aws.start()
+        if self.engine is DynamoDBEngine.MOTO:
+            self.dynamodb_endpoint = self.aws_endpoint
+        self.clients = {
+            "cognito-idp": client("cognito-idp", self.aws_endpoint),
+            "sns": client("sns", self.aws_endpoint),
+            "sqs": client("sqs", self.aws_endpoint),
         }
-        resolver = Resolver(template)
-        provisioned = Provisioned()
-        record_table_names(template, resolver)
-        provision_cognito(template, resolver, clients["cognito-idp"], provisioned)
-        provision_messaging(template, resolver, clients["sns"], clients["sqs"], provisioned)
-        record_functions_and_rest(template, resolver)
-        step = self._mark("provision_aws", step)
+        self._dynamodb_clients()
 
-        # The handlers are imported while DynamoDB Local may still be booting: their environment
-        # only needs the tables' names, which are stable.
-        base_env = {
+    def _dynamodb_clients(self) -> None:
+        self.clients["dynamodb"] = client("dynamodb", self.dynamodb_endpoint)
+        self.clients["dynamodbstreams"] = client("dynamodbstreams", self.dynamodb_endpoint)
+
+    def _provision_aws(self) -> None:
+        template, resolver = self._loaded()
+        record_table_names(template, resolver)
+        provision_cognito(template, resolver, self.clients["cognito-idp"], self.provisioned)
+        provision_messaging(template, resolver, self.clients["sns"], self.clients["sqs"], self.provisioned)
+        record_functions_and_rest(template, resolver)
+
+    def _function_environment(self) -> dict[str, str]:
+        """What every function's environment adds to the template's: the local endpoints, dummy
+        credentials, and Powertools settings for a machine without X-Ray or CloudWatch."""
+        return {
             "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
-            "AWS_ENDPOINT_URL": aws_endpoint,
-            "AWS_ENDPOINT_URL_DYNAMODB": ddb_endpoint,
-            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": ddb_endpoint,
+            "AWS_ENDPOINT_URL": self.aws_endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.dynamodb_endpoint,
         }
-        os.environ.pop("AWS_PROFILE", None)
-        os.environ.pop("AWS_SESSION_TOKEN", None)
+
+    def _start_functions(self) -> None:
+        """Each function's first execution environment, while DynamoDB Local may still be booting:
+        the environments only need the tables' names and the endpoint, which are known."""
+        template, resolver = self._loaded()
         overrides = {
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
             "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would flood the console
-            "POWERTOOLS_LOG_LEVEL": options.handler_log_level,
+            "POWERTOOLS_LOG_LEVEL": self.options.handler_log_level,
         }
-        self.functions = load_functions(template, resolver, base_env, overrides)
-        step = self._mark("import_handlers", step)
+        self.functions = load_functions(template, resolver, overrides)
+        assert self.zygote is not None
+        start_environments(self.functions, self.zygote, self._function_environment(), self.options.concurrency)
 
-        if engine == "local":
-            assert self.ddb_local is not None
-            self.dynamodb_endpoint = self.ddb_local.wait_until_ready()
-            if self.dynamodb_endpoint != ddb_endpoint:  # it lost a port race and was relaunched
-                for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS"):
-                    os.environ[name] = self.dynamodb_endpoint
-                clients["dynamodb"] = client("dynamodb", self.dynamodb_endpoint)
-                clients["dynamodbstreams"] = client("dynamodbstreams", self.dynamodb_endpoint)
-        else:
-            self.dynamodb_endpoint = ddb_endpoint
-        step = self._mark("dynamodb", step)
+    def _wait_for_dynamodb(self) -> None:
+        if self.ddb_local is None:
+            return
+        endpoint = self.ddb_local.wait_until_ready()
+        if endpoint != self.dynamodb_endpoint:
+            # It lost a port race and was relaunched: the environments must use the new port.
+            self.dynamodb_endpoint = endpoint
+            self._dynamodb_clients()
+            stop_environments(self.functions)
+            assert self.zygote is not None
+            start_environments(self.functions, self.zygote, self._function_environment(), self.options.concurrency)
 
-        provision_tables(template, resolver, clients["dynamodb"], provisioned)
-        step = self._mark("provision_tables", step)
+    def _provision_tables(self) -> None:
+        template, resolver = self._loaded()
+        provision_tables(template, resolver, self.clients["dynamodb"], self.provisioned)
 
+    def _start_pollers(self) -> None:
+        template, resolver = self._loaded()
         tables_by_stream = {
-            values["StreamArn"]: values["Ref"] for values in provisioned.tables.values() if "StreamArn" in values
+            values["StreamArn"]: values["Ref"] for values in self.provisioned.tables.values() if "StreamArn" in values
         }
-        persistent = engine != "moto" and not options.in_memory
+        persistent = self.engine is not DynamoDBEngine.MOTO and not self.options.in_memory
         self.pollers = build_pollers(
             template.of_type("AWS::Lambda::EventSourceMapping"),
             resolver=resolver,
             functions=self.functions,
             tables_by_stream=tables_by_stream,
-            fresh_tables=set(provisioned.created_tables),
-            clients=clients,
+            fresh_tables=set(self.provisioned.created_tables),
+            clients=self.clients,
             checkpoint_dir=(self.state_dir / "checkpoints") if persistent else None,
-            poll_interval_s=options.poll_interval_s,
-            max_window_s=options.max_batching_window_s,
+            poll_interval_s=self.options.poll_interval_s,
+            max_window_s=self.options.max_batching_window_s,
         )
         for poller in self.pollers:
             poller.start()
-        step = self._mark("pollers", step)
 
+    def _start_front(self) -> None:
+        template, resolver = self._loaded()
         routes = Routes.from_template(template, resolver, self.functions)
         if routes is None:
-            api = next((f for f in self.functions.values() if f.handler_string == API_HANDLER), None)
-            if api is None:
-                raise RuntimeError("the template has neither a REST API nor the API function")
-            routes = Routes.catch_all(api)
-        verifier = self._verifier(template, resolver, provisioned, aws_endpoint)
-        self.front = ApiFront(routes, verifier=verifier, stage=options.stage, port=options.port)
+            raise TemplateError("the template has no REST API (AWS::ApiGateway::RestApi) to serve")
+        verifier = self._verifier(template, resolver, self.provisioned, self.aws_endpoint)
+        self.front = ApiFront(routes, verifier=verifier, stage=self.options.stage, port=self.options.port)
         self.front.start()
-        step = self._mark("http_front", step)
 
-        users: list[demo.DemoUser] = []
-        if options.seed and provisioned.user_pools:
-            pool_id = next(iter(provisioned.user_pools.values()))
-            groups = {
-                str(resolver.resolve(r.properties.get("GroupName")))
-                for r in template.of_type("AWS::Cognito::UserPoolGroup")
-                if r.properties.get("GroupName")
-            }
-            users = demo.create_users(clients["cognito-idp"], pool_id, groups)
-            writes = demo.seed_tenants(self.front.call) + demo.seed_catalogue(self.front.call)
-            log.info("demo: %d users, %d registry and catalogue writes", len(users), writes)
-        step = self._mark("demo", step)
+    def _seed_demo(self) -> None:
+        if not self.options.seed or not self.provisioned.user_pools:
+            return
+        template, resolver = self._loaded()
+        assert self.front is not None
+        pool_id = next(iter(self.provisioned.user_pools.values()))
+        groups = {
+            str(resolver.resolve(r.properties.get("GroupName")))
+            for r in template.of_type("AWS::Cognito::UserPoolGroup")
+            if r.properties.get("GroupName")
+        }
+        self.users = demo.create_users(self.clients["cognito-idp"], pool_id, groups)
+        writes = demo.seed_tenants(self.front.call) + demo.seed_catalogue(self.front.call)
+        log.info("demo: %d users, %d registry and catalogue writes", len(self.users), writes)
 
+    def _write_outputs(self) -> None:
+        template, resolver = self._loaded()
+        assert self.front is not None
         self.outputs = {
             **stack_outputs(template, resolver, self.front.url),
-            "AwsEndpointUrl": aws_endpoint,
+            "AwsEndpointUrl": self.aws_endpoint,
             "DynamoDbEndpointUrl": self.dynamodb_endpoint,
             "DynamoDbEngine": self.dynamodb_engine,
-            "DemoUsers": demo.users_for_outputs(users),
+            "DemoUsers": demo.users_for_outputs(self.users),
         }
         write_atomically(self.outputs_path, {template.stack_name: self.outputs})
-        self._mark("outputs", step)
-        self.timings["ready"] = round(time.monotonic() - started, 3)
 
-    def _choose_dynamodb(self) -> str:
+    def _loaded(self) -> tuple[Template, Resolver]:
+        if self.template is None or self.resolver is None:
+            raise RuntimeError("the template is not loaded yet")
+        return self.template, self.resolver
+
+    def _choose_dynamodb(self) -> tuple[DynamoDBEngine, str]:
         choice = self.options.dynamodb
         if choice.startswith(("http://", "https://")):
-            return choice
+            return DynamoDBEngine.EXTERNAL, choice
         if choice == "moto":
-            return "moto"
+            return DynamoDBEngine.MOTO, ""
+        if choice not in ("auto", "local"):
+            raise ValueError(f"--dynamodb must be auto, local, moto or an http(s):// URL, not {choice!r}")
         if find_java():
-            return "local"
+            return DynamoDBEngine.LOCAL, ""
         if choice == "local":
             raise RuntimeError("--dynamodb local needs Java 17+ (`python -m local.java --check` says how)")
         log.warning(
             "no Java 17+ found: using moto's DynamoDB instead (serialized, keeps nothing). For AWS's own "
             "engine install Java 17+ (Debian: apt-get install openjdk-17-jre-headless) and restart."
         )
-        return "moto"
+        return DynamoDBEngine.MOTO, ""
 
     def _verifier(
         self, template: Template, resolver: Resolver, provisioned: Provisioned, aws_endpoint: str
@@ -319,9 +404,17 @@ class LocalRuntime:
             # otherwise and is delivered again after a restart (at least once, as Lambda).
             poller.stop(timeout=max(0.1, deadline - time.monotonic() - 1.5))
         self.pollers = []
+        # The workers and the zygote exit on EOF while the JVM stops; whatever is left is killed.
+        workers = close_environments(self.functions)
+        if self.zygote is not None:
+            self.zygote.close()
         if self.ddb_local is not None:
             self.ddb_local.stop(timeout=max(0.5, min(2.0, deadline - time.monotonic() - 0.5)))
             self.ddb_local = None
+        reap(workers, grace_s=0.3)
+        if self.zygote is not None:
+            self.zygote.stop(timeout=0.5)
+            self.zygote = None
         if self.aws is not None:
             self.aws.stop()
             self.aws = None

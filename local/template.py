@@ -152,20 +152,6 @@ class Template:
         return f"{self.stack_name}-{logical_id}"[:max_length]
 
 
-def logical_id_of(value: Any) -> str | None:
-    """The logical id a `{"Ref": id}` or `{"Fn::GetAtt": [id, attr]}` points at, else None."""
-    if isinstance(value, dict) and len(value) == 1:
-        if "Ref" in value and isinstance(value["Ref"], str):
-            return str(value["Ref"])
-        if "Fn::GetAtt" in value:
-            target = value["Fn::GetAtt"]
-            if isinstance(target, str):
-                return target.split(".", 1)[0]
-            if isinstance(target, list) and target:
-                return str(target[0])
-    return None
-
-
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
@@ -16,17 +16,21 @@ from handlers.observability import logger, metrics, tracer
 from handlers.request_body import install as read_json_bodies
 from handlers.request_path import refuse_control_characters
 from handlers.routes import inventory, orders, products, tenants
+from shop.settings import cors_allow_origins
 
 
-def _cors() -> CORSConfig:
-    """Browser origins from CORS_ALLOW_ORIGINS (the stack's `corsAllowOrigins`); `*` by default."""
-    origins = [o.strip() for o in os.environ.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip()] or ["*"]
+def cors_config(origins: Sequence[str]) -> CORSConfig | None:
+    """CORS for `origins`, or None (no CORS headers at all) when there are none: fail closed."""
+    if not origins:
+        return None
     return CORSConfig(
-        allow_origin=origins[0], extra_origins=origins[1:], allow_headers=["Idempotency-Key", TENANT_HEADER]
+        allow_origin=origins[0], extra_origins=list(origins[1:]), allow_headers=["Idempotency-Key", TENANT_HEADER]
     )
 
 
-app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
+# The resolver takes its CORS settings when it is built, so the origins are read at import (the
+# function's environment is complete by then, on Lambda and in the local runtime).
+app = APIGatewayRestResolver(enable_validation=True, cors=cors_config(cors_allow_origins()))
 read_json_bodies(app)
 app.use([refuse_control_characters, authorize])
 app.include_router(orders.router)

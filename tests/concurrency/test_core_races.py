@@ -11,7 +11,7 @@ from cqrs.context import UserContext
 from cqrs.errors import VersionMismatchError
 from cqrs.items import Command
 from cqrs.services import CqrsServices
-from tests.support.tables import create_tables
+from harness.tables import create_tables
 
 pytestmark = pytest.mark.ddb_local
 CTX = UserContext(tenant_code="shop-a", user_id="racer")

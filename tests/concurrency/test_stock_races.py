@@ -17,15 +17,15 @@ from cqrs.context import UserContext
 from cqrs.errors import VersionMismatchError
 from cqrs.items import Item
 from cqrs.sync import DataChange
+from harness.events import FakeLambdaContext
+from harness.seed import add_stocked_product, place_order
+from harness.streams import RecordingSns
+from harness.tables import create_tables
 from shop.entities import inventory_sk
 from shop.models import UpdateInventoryRequest, UpdateStatusRequest
 from shop.order_sync import OrderDataSyncHandler
 from shop.status import OrderStatus
 from shop.wiring import Shop, build_notifications, build_shop
-from tests.support.events import FakeLambdaContext
-from tests.support.seed import add_stocked_product, place_order
-from tests.support.streams import RecordingSns
-from tests.support.tables import create_tables
 
 pytestmark = pytest.mark.ddb_local
 CTX = UserContext(tenant_code="shop-a", user_id="user-1")

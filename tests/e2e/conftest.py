@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from harness.runtime_process import RuntimeProcess
 from infra.names import DEFAULT_STAGE
 from local.template import synthesize
-from tests.e2e.runtime_process import RuntimeProcess
 
 _TEMPLATES: dict[Path, Path] = {}
 
@@ -31,10 +31,10 @@ def stack_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def local_runtime(stack_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RuntimeProcess]:
-    """The whole local system on DynamoDB Local (in memory), shared by the read-only e2e tests."""
-    runtime = RuntimeProcess(
-        state_dir=tmp_path_factory.mktemp("state"), template=stack_template, extra_args=["--in-memory"]
-    )
+    """The whole local system on DynamoDB Local, shared by the read-only e2e tests. Its state is
+    kept in a temporary directory (not --in-memory) so that tests can read the user pool's
+    signing key there and make tokens that are valid in every respect but one."""
+    runtime = RuntimeProcess(state_dir=tmp_path_factory.mktemp("state"), template=stack_template)
     runtime.start()
     try:
         yield runtime

@@ -26,7 +26,7 @@ from client.outputs import parse_outputs
 from client.users import validate_tenant_code
 from cqrs.errors import ValidationError
 from cqrs.keys import validate_tenant_code as api_validate_tenant_code
-from tests.e2e.runtime_process import PROJECT_ROOT, RuntimeProcess, wait_for
+from harness.runtime_process import PROJECT_ROOT, RuntimeProcess, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.runtime_process import SEED_ORDER, Api, RuntimeProcess, order_body, token_for, wait_for
+from harness.runtime_process import Api, RuntimeProcess, token_for, wait_for
+from harness.seed import SEED_ORDER, order_body
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +47,7 @@ def test_moto_runtime_runs_one_lifecycle(moto_outputs: dict[str, Any]) -> None:
     api = Api(moto_outputs["ApiUrl"], token_for(moto_outputs, "shop-b"))
     try:
         before = api.get("/inventory/PRD-001")[1]["attributes"]
-        status, created = api.post("/orders", order_body("PRD-001", 4))
+        status, created = api.post("/orders", order_body(("PRD-001", 4)))
         assert status == 201, created
         code = created["code"]
         wait_for(

@@ -21,8 +21,9 @@ from typing import Any
 import boto3
 import pytest
 
+from harness.runtime_process import PROJECT_ROOT, Api, RuntimeProcess, token_for, wait_for
+from harness.seed import order_body
 from tests.e2e.conftest import session_template
-from tests.e2e.runtime_process import PROJECT_ROOT, Api, RuntimeProcess, order_body, token_for, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -102,7 +103,7 @@ def failed_cancellation(runtime: RuntimeProcess, api: Api) -> tuple[str, str, di
     body = {"code": product, "name": "Replay", "categoryCode": "C", "sku": product, "price": 5, "currency": "USD"}
     assert api.post("/products", body)[0] == 201
     assert api.patch(f"/inventory/{product}", {"version": 0, "quantity": 5})[0] == 200
-    status, order = api.post("/orders", order_body(product, 2))
+    status, order = api.post("/orders", order_body((product, 2)))
     assert status == 201, order
     code = order["code"]
     wait_for(lambda: order_of(api, code)["inventoryStatus"] == "reserved", timeout=60, message="the reservation")

@@ -12,14 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.runtime_process import (
-    Api,
-    RuntimeProcess,
-    order_body,
-    port_is_free,
-    token_for,
-    wait_for,
-)
+from harness.runtime_process import Api, RuntimeProcess, port_is_free, token_for, wait_for
+from harness.seed import order_body
 
 pytestmark = pytest.mark.e2e
 
@@ -78,8 +72,9 @@ def test_restart_keeps_orders_stock_and_sequence_and_replays_nothing(persistent:
     # Given a fresh persistent runtime and an order whose reservation is visible
     outputs = persistent.start()
     assert outputs["DynamoDbEngine"] == "local"
-    api = Api(outputs["ApiUrl"], token_for(outputs, "shop-a"))
-    status, created = api.post("/orders", order_body("PRD-002", 3))
+    token_before = token_for(outputs, "shop-a")
+    api = Api(outputs["ApiUrl"], token_before)
+    status, created = api.post("/orders", order_body(("PRD-002", 3)))
     assert status == 201, created
     assert created["code"] == "ORD-000001"
     wait_for(
@@ -104,6 +99,11 @@ def test_restart_keeps_orders_stock_and_sequence_and_replays_nothing(persistent:
 
         # Then the order, the stock and the catalogue are as they were (the demo is not seeded twice)
         assert api.get("/orders/ORD-000001")[1] == order_before
+        # And a token from before the restart still verifies: the pool's signing key is kept
+        # with the state (readable by its owner only), and the pool and client ids are the same
+        assert api.get("/orders/ORD-000001", token=token_before)[0] == 200
+        key_file = persistent.state_dir / "cognito" / "signing-key.pem"
+        assert key_file.stat().st_mode & 0o777 == 0o600
         assert api.get("/products")[1]["items"] == products_before
         # And no stream record is replayed: no batch reaches a stream handler, the stock stays put
         time.sleep(2.0)
@@ -111,7 +111,7 @@ def test_restart_keeps_orders_stock_and_sequence_and_replays_nothing(persistent:
         assert api.get("/inventory/PRD-002")[1] == stock_before
 
         # And the next order gets the next number, and its reservation adds to the first
-        status, created = api.post("/orders", order_body("PRD-002", 2))
+        status, created = api.post("/orders", order_body(("PRD-002", 2)))
         assert (status, created["code"]) == (201, "ORD-000002")
         wait_for(
             lambda: api.get("/orders/ORD-000002")[1]["attributes"]["inventoryStatus"] == "reserved",
@@ -129,6 +129,10 @@ def test_stop_ends_everything_within_5_seconds_and_frees_the_ports(persistent: R
     pid = persistent.process.pid
     jvms = [child for child in children(pid) if "java" in Path(f"/proc/{child}/cmdline").read_bytes().decode()]
     assert len(jvms) == 1
+    zygotes = [c for c in children(pid) if b"local.worker_process" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    assert len(zygotes) == 1
+    workers = children(zygotes[0])
+    assert len(workers) >= 3  # one warm execution environment per function at least
     ports = [
         urlsplit(outputs["ApiUrl"]).port,
         urlsplit(outputs["AwsEndpointUrl"]).port,
@@ -139,6 +143,9 @@ def test_stop_ends_everything_within_5_seconds_and_frees_the_ports(persistent: R
 
     assert elapsed < 5.0
     wait_for(lambda: not alive(jvms[0]), timeout=2, message="the JVM to exit")
+    wait_for(
+        lambda: not any(alive(p) for p in [zygotes[0], *workers]), timeout=2, message="the worker processes to exit"
+    )
     assert all(port_is_free(port) for port in ports if port)
 
 

@@ -2,7 +2,7 @@
 
 Each test builds one poller the way the runtime does (from a mapping's settings) over a fresh
 table and checks what Lambda would do: the event shape, batching, partial failures, retries,
-bisect, the on-failure queue, maximum record age, filters and the checkpoint across a restart.
+bisect, the on-failure queue, maximum record age and the checkpoint across a restart.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
+from harness.runtime_process import wait_for
 from local.aws_emulator import AwsEmulator
+from local.checkpoints import Checkpoints
 from local.functions import LocalFunction
-from local.pollers import Checkpoints, MappingConfig, StreamPoller
+from local.pollers import MappingConfig, StreamPoller
 from local.provision import client
-from tests.e2e.runtime_process import wait_for
 
 pytestmark = pytest.mark.ddb_local
 
@@ -271,16 +272,6 @@ def test_records_older_than_the_maximum_age_are_discarded_without_invoking(harne
     (failure,) = wait_for(harness.failures, timeout=10, message="the age failure")
     assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
     assert recorder.batches == []
-
-
-def test_filter_criteria_skip_records_that_match_no_pattern(harness: Harness) -> None:
-    recorder = Recorder()
-    pattern = {"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "ORDER#"}]}}}}
-    harness.poller(recorder, filters=(pattern,)).start()
-    harness.put("PRODUCT#1", "ORDER#1", "PRODUCT#2", "ORDER#2")
-    wait_for(lambda: len(recorder.pks()) >= 2, timeout=10, message="the two orders")
-    time.sleep(0.3)
-    assert recorder.pks() == ["ORDER#1", "ORDER#2"]
 
 
 def test_a_restarted_poller_resumes_after_its_checkpoint(harness: Harness) -> None:

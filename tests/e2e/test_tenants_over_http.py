@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.runtime_process import Api, token_for
+from harness.runtime_process import Api, token_for
 
 pytestmark = pytest.mark.e2e
 

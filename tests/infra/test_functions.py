@@ -90,6 +90,7 @@ def test_names_agree_with_the_lambda_settings() -> None:
         names.ENV_SEQUENCES_TABLE,
         names.ENV_IDEMPOTENCY_TABLE,
         names.ENV_NOTIFICATION_TOPIC,
+        names.ENV_CORS_ALLOW_ORIGINS,
     }
     assert read_by_lambdas == expected
     assert expected <= set(names.FUNCTION_ENV_VARS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,11 +15,15 @@ import pytest
 from moto import mock_aws
 
 from cqrs.settings import Tables
+from harness.events import FakeLambdaContext, api_event
+from harness.tables import create_tables
 from shop import wiring
-from tests.support.events import FakeLambdaContext, api_event
-from tests.support.tables import create_tables
 
 REGION = "us-east-1"
+
+# What the stack gives the API by default. handlers.api reads it when first imported, which some
+# tests do outside the `aws` fixture, so it is set for the whole tier before any test module loads.
+os.environ.setdefault("CORS_ALLOW_ORIGINS", "*")
 
 
 class StepClock:
@@ -100,8 +105,8 @@ def api(aws: AwsEnv) -> Any:
 
 @pytest.fixture
 def catalogue(api: Any) -> Any:
-    """The catalogue of `tests.support.seed` in tenants shop-a and shop-b, 10 units of each in stock."""
-    from tests.support.seed import CATALOGUE
+    """The catalogue of `harness.seed` in tenants shop-a and shop-b, 10 units of each in stock."""
+    from harness.seed import CATALOGUE
 
     for tenant in ("shop-a", "shop-b"):
         for product in CATALOGUE:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.seed import CATALOGUE, SEED_ORDER
+from harness.seed import CATALOGUE, SEED_ORDER
 
 OWN, FOREIGN = "shop-a", "shop-b"
 ROLES = ["admin", "staff", None, "guest"]
@@ -95,7 +95,7 @@ def test_roles_are_listed_in_the_openapi_document(api: Callable[..., Any]) -> No
 
 def test_cognito_groups_grant_a_role_too(shop_a: Callable[..., Any]) -> None:
     from handlers.api import handler
-    from tests.support.events import FakeLambdaContext, api_event
+    from harness.events import FakeLambdaContext, api_event
 
     event = api_event("POST", "/products", CATALOGUE[1], role=None)
     event["requestContext"]["authorizer"]["claims"]["cognito:groups"] = "admin"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.seed import CATALOGUE, SEED_ORDER
+from harness.seed import CATALOGUE, SEED_ORDER
 
 CALLERS: dict[str, dict[str, str]] = {
     "operator": {"tenant": "common", "role": "system_admin", "sub": "operator-1"},

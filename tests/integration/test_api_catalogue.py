@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.support.seed import CATALOGUE
+from harness.seed import CATALOGUE
 
 MOUSE = CATALOGUE[0]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.seed import SEED_ORDER, order_body
 from tests.integration.conftest import AwsEnv
-from tests.support.seed import SEED_ORDER, order_body
 
 
 def test_a_retry_returns_the_first_order_and_uses_no_new_number(catalogue: Any, aws: AwsEnv) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from harness.seed import SEED_ORDER, order_body
 from tests.integration.conftest import AwsEnv
-from tests.support.seed import SEED_ORDER, order_body
 
 
 def test_the_seed_example_gives_the_seed_response(catalogue: Any) -> None:
@@ -34,7 +34,7 @@ def test_the_seed_example_gives_the_seed_response(catalogue: Any) -> None:
 
 def test_money_leaves_as_json_numbers_with_two_decimals(catalogue: Any) -> None:
     from handlers.api import handler
-    from tests.support.events import FakeLambdaContext, api_event
+    from harness.events import FakeLambdaContext, api_event
 
     raw = handler(api_event("POST", "/orders", SEED_ORDER), FakeLambdaContext())["body"]
     assert '"tax":6.00' in raw and '"subtotal":59.98' in raw and '"total":65.98' in raw

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.seed import SEED_ORDER
 from tests.integration.conftest import AwsEnv
-from tests.support.seed import SEED_ORDER
 
 
 def test_another_tenant_sees_404_never_the_item(catalogue: Any, aws: AwsEnv) -> None:
@@ -79,7 +79,7 @@ def test_the_openapi_document_describes_every_route(api: Any) -> None:
 
 def test_swagger_ui_shows_the_same_document_and_calls_the_stage_it_came_from(api: Any) -> None:
     from handlers.api import handler
-    from tests.support.events import FakeLambdaContext, api_event
+    from harness.events import FakeLambdaContext, api_event
 
     page = handler(api_event("GET", "/swagger", tenant=None, role=None), FakeLambdaContext())
     assert page["statusCode"] == 200
@@ -104,8 +104,8 @@ def test_bodies_the_parser_cannot_read_are_client_errors(catalogue: Any, aws: Aw
     import base64
 
     from handlers.api import handler
-    from tests.support.events import FakeLambdaContext, api_event
-    from tests.support.seed import SEED_ORDER as ORDER
+    from harness.events import FakeLambdaContext, api_event
+    from harness.seed import SEED_ORDER as ORDER
 
     event = api_event("POST", "/orders", raw_body=base64.b64encode(b'{"customerId": "\xff"}').decode())
     event["isBase64Encoded"] = True

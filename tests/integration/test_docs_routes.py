@@ -58,7 +58,7 @@ def test_assets_are_cacheable_with_a_validator(fresh_assets: None, path: str, co
 
 def raw_get(path: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
     from handlers.api import handler
-    from tests.support.events import FakeLambdaContext, api_event
+    from harness.events import FakeLambdaContext, api_event
 
     event = api_event("GET", path, tenant=None, role=None, headers=headers)
     return dict(handler(event, FakeLambdaContext()))

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from harness.seed import CATALOGUE, SEED_ORDER
 from tests.integration.conftest import AwsEnv, call_api
-from tests.support.seed import CATALOGUE, SEED_ORDER
 
 PRODUCT = {**CATALOGUE[1], "code": "PRD-NEW"}
 
@@ -41,7 +41,7 @@ def test_json_media_types_are_read_as_json(catalogue: Any, content_type: str) ->
 
 def test_a_body_without_a_content_type_is_read_as_json(catalogue: Any) -> None:
     from handlers.api import handler
-    from tests.support.events import FakeLambdaContext, api_event
+    from harness.events import FakeLambdaContext, api_event
 
     event = api_event("POST", "/orders", SEED_ORDER)
     event["headers"], event["multiValueHeaders"] = {}, {}
@@ -110,7 +110,7 @@ def test_routes_without_a_body_ignore_the_content_type(catalogue: Any) -> None:
 
 
 def base64_event(raw: bytes) -> dict[str, Any]:
-    from tests.support.events import api_event
+    from harness.events import api_event
 
     event = api_event("POST", "/orders")
     event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
@@ -129,7 +129,7 @@ def base64_event(raw: bytes) -> dict[str, Any]:
 )
 def test_unreadable_bodies_are_400_naming_the_body(aws: AwsEnv, raw: bytes, reason: str) -> None:
     from handlers.api import handler
-    from tests.support.events import FakeLambdaContext
+    from harness.events import FakeLambdaContext
 
     response = handler(base64_event(raw), FakeLambdaContext())
     body = json.loads(response["body"])
@@ -139,7 +139,7 @@ def test_unreadable_bodies_are_400_naming_the_body(aws: AwsEnv, raw: bytes, reas
 
 def test_a_body_that_is_not_base64_when_it_says_so_is_400(aws: AwsEnv) -> None:
     from handlers.api import handler
-    from tests.support.events import FakeLambdaContext
+    from harness.events import FakeLambdaContext
 
     event = base64_event(b"{}")
     event["body"] = "%%%not-base64%%%"

@@ -11,11 +11,11 @@ import pytest
 from botocore.config import Config
 
 from handlers import data_sync, projector
+from harness.events import FakeLambdaContext
+from harness.streams import StreamReader, failures, lambda_event, stream_arn
 from shop.wiring import shop
 from tests.integration.conftest import REGION, AwsEnv
 from tests.integration.test_stream_lifecycle import add_product, order, place_order, stock
-from tests.support.events import FakeLambdaContext
-from tests.support.streams import StreamReader, failures, lambda_event, stream_arn
 
 
 @pytest.fixture

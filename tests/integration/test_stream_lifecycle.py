@@ -13,10 +13,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from harness.streams import StreamPump, build_pump
 from shop.notifications import NotificationType, notification_id
 from shop.wiring import shop
 from tests.integration.conftest import REGION, AwsEnv
-from tests.support.streams import StreamPump, build_pump
 
 ADDRESS = {"street": "123 Main St", "city": "Tokyo", "postalCode": "100-0001", "country": "JP"}
 

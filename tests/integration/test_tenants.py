@@ -11,11 +11,11 @@ import pytest
 
 from cqrs.context import UserContext
 from cqrs.services import CqrsServices
+from harness.seed import CATALOGUE, SEED_ORDER, add_stocked_product, place_order
 from shop.tenant_models import CreateTenantRequest, UpdateTenantRequest
 from shop.tenants import TenantService, TenantSuspendedError
 from shop.wiring import build_shop
 from tests.integration.conftest import AwsEnv
-from tests.support.seed import CATALOGUE, SEED_ORDER, add_stocked_product, place_order
 
 OPERATOR = {"tenant": "common", "role": "system_admin", "sub": "operator-1"}
 ADMIN_A = {"tenant": "shop-a", "role": "admin", "sub": "admin-a"}
@@ -267,8 +267,8 @@ def test_streams_keep_processing_a_suspended_tenants_orders(shop_a: Callable[...
     import boto3
     from botocore.config import Config
 
+    from harness.streams import build_pump
     from tests.integration.conftest import REGION
-    from tests.support.streams import build_pump
 
     # moto routes the streams API only without account-based endpoints (docs/design.md, test tiers).
     streams = boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))

@@ -1,7 +1,9 @@
 """What the proof suite sent and saw: requests tried, 5xx answers, orders accepted (to find lost ones).
 
-Every HTTP request of the suite goes through `RecordingApi` (or `Ledger.record` for the fuzzer's own
-client), so the closing summary counts them all and a 5xx anywhere fails the run.
+Every HTTP request of the suite goes through `RecordingApi` (or its `ledger.record` for the fuzzer's
+own client). The session's one `Ledger` belongs to the `ledger` fixture; when the session ends, its
+finalizer reads back every accepted order (`lost_orders`) and fails the run on a lost order or any
+5xx (tests/proof/conftest.py).
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
-from tests.e2e.runtime_process import Api, order_body
+from harness.runtime_process import Api
+from harness.seed import order_body
 
 
 @dataclass
@@ -43,15 +48,13 @@ class Ledger:
         )
 
 
-LEDGER = Ledger()
-
-
 class RecordingApi(Api):
     """`Api` that records every request (and the orders it created) in the suite's ledger."""
 
-    def __init__(self, base_url: str, token: str | None, tenant: str, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, token: str | None, tenant: str, ledger: Ledger, timeout: float = 30.0) -> None:
         super().__init__(base_url, token, timeout=timeout)
         self.tenant = tenant
+        self.ledger = ledger
 
     def request(
         self,
@@ -64,12 +67,12 @@ class RecordingApi(Api):
         token: str | None = None,
     ) -> tuple[int, Any]:
         status, answer = super().request(method, path, body, headers=headers, raw=raw, token=token)
-        LEDGER.record(method, path, status, self.tenant, answer)
+        self.ledger.record(method, path, status, self.tenant, answer)
         return status, answer
 
     def clone(self) -> RecordingApi:
         """A new connection with the same identity (one per client thread)."""
-        return RecordingApi(f"http://{self.host}:{self.port}/", self.token, self.tenant, self.timeout)
+        return RecordingApi(f"http://{self.host}:{self.port}/", self.token, self.tenant, self.ledger, self.timeout)
 
 
 def unique(prefix: str) -> str:
@@ -97,6 +100,36 @@ def new_product(api: RecordingApi, stock: int, price: str = "10.00") -> str:
 
 
 def multi_line_order(products: list[str], quantity: int = 1, customer: str = "CUST-PROOF") -> dict[str, Any]:
-    body = order_body(products[0], quantity, customer)
+    body = order_body((products[0], quantity), customerId=customer)
     body["items"] = [{"productCode": code, "quantity": quantity} for code in products]
     return body
+
+
+MAX_PAGES = 50
+
+
+def all_pages(api: RecordingApi, path: str) -> list[tuple[int, Any]]:
+    """Every page of a listing (bounded), each answer kept for the scan."""
+    answers, cursor = [], None
+    for _ in range(MAX_PAGES):
+        status, body = api.get(f"{path}?limit=100" + (f"&cursor={quote(cursor)}" if cursor else ""))
+        answers.append((status, body))
+        assert status == 200, body
+        cursor = body["nextCursor"]
+        if not cursor:
+            return answers
+    raise AssertionError(f"{path}: more than {MAX_PAGES} pages")
+
+
+def lost_orders(created: dict[str, set[str]], admin_of: Callable[[str], RecordingApi]) -> list[str]:
+    """Each order answered 201 (tenant -> codes) that does not read back, or is not listed, in its
+    tenant: "<tenant> <code>"."""
+    lost = []
+    for tenant, codes in sorted(created.items()):
+        api = admin_of(tenant)
+        listed = {item["code"] for _, page in all_pages(api, "/orders") for item in page["items"]}
+        for code in sorted(codes):
+            status, order = api.get(f"/orders/{code}")
+            if status != 200 or order.get("code") != code or code not in listed:
+                lost.append(f"{tenant} {code}")
+    return lost

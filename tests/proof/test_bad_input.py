@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.runtime_process import order_body
+from harness.seed import order_body
 from tests.proof.ledger import RecordingApi, new_product
 from tests.proof.settle import settle
 
@@ -30,12 +30,12 @@ def without(body: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def line(product: str, quantity: Any) -> dict[str, Any]:
-    return {**order_body(product, 1), "items": [{"productCode": product, "quantity": quantity}]}
+    return {**order_body((product, 1)), "items": [{"productCode": product, "quantity": quantity}]}
 
 
 def cases(product: str, order: str) -> list[tuple[Any, ...]]:
     """(name, method, path, body[, headers]): body is bytes (sent as is), None (no body) or JSON-able."""
-    good = order_body(product, 1)
+    good = order_body((product, 1))
     product_body = {"code": "PRF-NEW", "name": "n", "categoryCode": "C", "sku": "S", "price": 1, "currency": "USD"}
     address = good["shippingAddress"]
     return [
@@ -238,7 +238,7 @@ def tenant_items(dynamodb: Any, outputs: dict[str, Any]) -> dict[str, list[str]]
 def tenant(api_as: Callable[[str, str], RecordingApi]) -> dict[str, str]:
     admin = api_as(TENANT, "admin")
     product = new_product(admin, stock=20)
-    status, created = admin.post("/orders", order_body(product, 1))
+    status, created = admin.post("/orders", order_body((product, 1)))
     assert status == 201, created
     settle(admin, [created["code"]])  # the reservation writes: let it land before counting
     return {"product": product, "order": created["code"]}

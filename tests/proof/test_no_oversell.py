@@ -21,21 +21,29 @@ REQUEST_TIMEOUT_S = 30.0
 
 
 def post_concurrently(api: RecordingApi, bodies: list[dict[str, Any]]) -> list[tuple[int, Any]]:
-    """POST /orders for each body from `CLIENT_THREADS` threads (a connection per thread)."""
+    """POST /orders for each body from `CLIENT_THREADS` threads (a connection per thread).
+
+    Asserts that the requests raced: more than one execution environment of the API answered
+    them (the local runtime starts a second one only while the first is busy)."""
     local = threading.local()
     clients: list[RecordingApi] = []
     lock = threading.Lock()
 
     def post(body: dict[str, Any]) -> tuple[int, Any]:
         if not hasattr(local, "api"):
-            local.api = RecordingApi(f"http://{api.host}:{api.port}/", api.token, api.tenant, REQUEST_TIMEOUT_S)
+            local.api = RecordingApi(
+                f"http://{api.host}:{api.port}/", api.token, api.tenant, api.ledger, REQUEST_TIMEOUT_S
+            )
             with lock:
                 clients.append(local.api)
         return local.api.post("/orders", body)
 
     try:
         with ThreadPoolExecutor(CLIENT_THREADS) as pool:
-            return list(pool.map(post, bodies, timeout=len(bodies) * REQUEST_TIMEOUT_S))
+            answers = list(pool.map(post, bodies, timeout=len(bodies) * REQUEST_TIMEOUT_S))
+        environments = {environment for client in clients for environment in client.environments}
+        assert len(environments) >= 2, f"the API ran these requests one at a time: {environments}"
+        return answers
     finally:
         for client in clients:
             client.close()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from harness.seed import order_body
 from tests.proof.ledger import RecordingApi, new_product
 from tests.proof.settle import settle
 
@@ -25,18 +26,9 @@ WORKED = {"processing", "shipped", "delivered"}
 BACKED_BY_STOCK = {"reserved", "deducted"}
 
 
-def order_body(product: str) -> dict[str, Any]:
-    return {
-        "customerId": "CUST-RACE",
-        "items": [{"productCode": product, "quantity": 1}],
-        "shippingAddress": {"street": "1 Main St", "city": "Tokyo", "postalCode": "100-0001", "country": "JP"},
-        "paymentMethod": "credit_card",
-    }
-
-
 def race(api: RecordingApi, product: str) -> tuple[str, list[tuple[str, int, Any]]]:
     """Create an order and walk it as far as the API lets it go, at once; (code, answers)."""
-    status, created = api.post("/orders", order_body(product))
+    status, created = api.post("/orders", order_body((product, 1), customerId="CUST-RACE"))
     assert status == 201, created
     answers = []
     for step in STEPS:

@@ -11,31 +11,17 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.proof.ledger import RecordingApi, multi_line_order, new_product, unique
+from tests.proof.ledger import RecordingApi, all_pages, multi_line_order, new_product, unique
 from tests.proof.settle import settle
 
 pytestmark = pytest.mark.e2e
 
 OWNER, INTRUDER = "shop-a", "shop-b"
-MAX_PAGES = 50
 
 
 def secrets_in(body: Any, secrets: list[str]) -> list[str]:
     text = json.dumps(body) if not isinstance(body, str) else body
     return [secret for secret in secrets if secret in text]
-
-
-def all_pages(api: RecordingApi, path: str) -> list[tuple[int, Any]]:
-    """Every page of a listing (bounded), each answer kept for the scan."""
-    answers, cursor = [], None
-    for _ in range(MAX_PAGES):
-        status, body = api.get(f"{path}?limit=100" + (f"&cursor={quote(cursor)}" if cursor else ""))
-        answers.append((status, body))
-        assert status == 200, body
-        cursor = body["nextCursor"]
-        if not cursor:
-            return answers
-    raise AssertionError(f"{path}: more than {MAX_PAGES} pages")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.runtime_process import Api, order_body
+from harness.runtime_process import Api
+from harness.seed import order_body
 from tests.proof.ledger import RecordingApi
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +32,7 @@ def test_a_body_that_is_not_utf8_gets_a_4xx(raw_client: Api) -> None:
 
 def test_an_unsupported_content_type_gets_a_4xx(raw_client: Api) -> None:
     status, answer = raw_client.request(
-        "POST", "/orders", order_body("PRD-001", 1), headers={"Content-Type": "text/plain"}
+        "POST", "/orders", order_body(("PRD-001", 1)), headers={"Content-Type": "text/plain"}
     )
     assert _client_error(status, answer)
 

@@ -14,11 +14,11 @@ import pytest
 
 from cqrs.context import UserContext
 from cqrs.dynamo import deserialize
+from harness.seed import add_stocked_product, place_order
+from harness.streams import LocalShop, failures, local_shop
 from shop.models import UpdateStatusRequest
 from shop.status import OrderStatus
 from shop.wiring import Shop, shop
-from tests.support.seed import add_stocked_product, place_order
-from tests.support.streams import LocalShop, failures, local_shop
 
 pytestmark = pytest.mark.ddb_local
 CTX = UserContext(tenant_code="shop-a", user_id="user-1")

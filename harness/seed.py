@@ -1,4 +1,5 @@
-"""The seed's example request and a small catalogue to order from."""
+"""The reference example's order request, a small catalogue to order from, and stocking and ordering
+helpers (docs/design.md, "The reference's behaviour")."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ CATALOGUE: list[dict[str, Any]] = [
 
 
 def order_body(*lines: tuple[str, int], **overrides: Any) -> dict[str, Any]:
+    """The reference example's order with these (product code, quantity) lines, catalogue-priced;
+    `overrides` replace top-level fields (`customerId="CUST-X"`)."""
     body = {**SEED_ORDER, "items": [{"productCode": code, "quantity": qty} for code, qty in lines]}
     body.update(overrides)
     return body

@@ -1,4 +1,4 @@
-"""The local runtime's parts, without AWS: references, routes, events, tokens, filters, files."""
+"""The local runtime's parts, without AWS: references, routes, events, tokens, stream records, files."""
 
 from __future__ import annotations
 
@@ -16,21 +16,16 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from local.api_routes import COGNITO_AUTH, Method, ResourceNode, Routes
+from local.authorizer import TokenVerifier, flatten_claims
+from local.checkpoints import CLOSED, Checkpoints
 from local.functions import LocalFunction
-from local.http_front import (
-    COGNITO_AUTH,
-    ApiFront,
-    Method,
-    ResourceNode,
-    Routes,
-    TokenVerifier,
-    build_event,
-    flatten_claims,
-    proxy_response,
-)
+from local.http_front import ApiFront
 from local.outputs import read_outputs, write_atomically
-from local.pollers import CLOSED, Checkpoints, failure_record, lambda_record, pattern_matches
+from local.pollers import failure_record
+from local.proxy_events import build_event, proxy_response
 from local.runtime import AlreadyRunning, StateLock
+from local.stream_events import lambda_record
 from local.template import Resolver, Template, UnresolvedError
 
 # -- template references ------------------------------------------------------------------------
@@ -342,7 +337,7 @@ def test_the_verifier_checks_signature_issuer_audience_expiry_and_use(jwks_serve
         assert verifier.verify(bad) is None, bad
 
 
-# -- stream records, filters, checkpoints, failure records -----------------------------------------
+# -- stream records, checkpoints, failure records -----------------------------------------
 
 
 def test_stream_records_carry_base64_binaries_and_epoch_seconds() -> None:
@@ -365,18 +360,6 @@ def test_stream_records_carry_base64_binaries_and_epoch_seconds() -> None:
     assert record["dynamodb"]["Keys"] == {"pk": {"B": "AQI="}}
     assert record["dynamodb"]["NewImage"] == {"s": {"BS": ["YQ==", "Yg=="]}, "m": {"M": {"x": {"B": "eg=="}}}}
     assert record["eventSourceARN"] == "arn:stream" and record["eventSource"] == "aws:dynamodb"
-
-
-def test_filter_patterns_follow_lambdas_event_filtering() -> None:
-    record = {"eventName": "INSERT", "dynamodb": {"NewImage": {"sk": {"S": "ORDER#1"}, "n": {"N": "5"}}}}
-    assert pattern_matches({"eventName": ["INSERT", "MODIFY"]}, record)
-    assert not pattern_matches({"eventName": ["REMOVE"]}, record)
-    assert pattern_matches({"dynamodb": {"NewImage": {"sk": {"S": [{"prefix": "ORDER#"}]}}}}, record)
-    assert not pattern_matches({"dynamodb": {"NewImage": {"sk": {"S": [{"prefix": "PRODUCT#"}]}}}}, record)
-    assert pattern_matches({"eventName": [{"anything-but": ["REMOVE"]}]}, record)
-    assert pattern_matches({"dynamodb": {"NewImage": {"n": {"N": [{"numeric": [">", 3, "<=", 5]}]}}}}, record)
-    assert pattern_matches({"dynamodb": {"OldImage": [{"exists": False}]}}, record)
-    assert not pattern_matches({"dynamodb": {"NewImage": [{"exists": False}]}}, record)
 
 
 def test_checkpoints_are_saved_atomically_and_reset_for_a_new_stream(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 - `StreamReader`: from the start of the stream, then only what is new on each `read_new()`;
   every loop is bounded, so a test never hangs on a stream that keeps answering.
-- `lambda_event(records, arn)`: the event a DynamoDB event source mapping hands a function.
+- `lambda_event(records, arn)`: the event a DynamoDB event source mapping hands a function, built
+  by the same function the local runtime's pollers use (`local.stream_events`).
 - `StreamPump`: the two event source mappings of the stack (command stream -> projector,
   data stream -> data-sync), drained until no new record appears; keeps every event it fed so a
   test can replay them.
@@ -13,10 +14,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from tests.support.events import FakeLambdaContext
+from harness.events import FakeLambdaContext
+from local.stream_events import lambda_event
 
 MAX_SHARDS = 1000
 MAX_PAGES_PER_SHARD = 1000
@@ -74,27 +75,6 @@ class StreamReader:
                 raise AssertionError(f"{self.arn}/{shard_id}: more than {MAX_PAGES_PER_SHARD} pages")
             self._iterators[shard_id] = iterator
         return records
-
-
-def lambda_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
-    """One stream record as Lambda delivers it (epoch seconds, the stream's ARN)."""
-    stream = dict(record["dynamodb"])
-    created = stream.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        stream["ApproximateCreationDateTime"] = created.timestamp()
-    return {
-        "eventID": record["eventID"],
-        "eventName": record["eventName"],
-        "eventVersion": record.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": record.get("awsRegion", "us-east-1"),
-        "dynamodb": stream,
-        "eventSourceARN": arn,
-    }
-
-
-def lambda_event(records: list[dict[str, Any]], arn: str) -> dict[str, Any]:
-    return {"Records": [lambda_record(record, arn) for record in records]}
 
 
 def batches(records: list[dict[str, Any]], size: int = BATCH_SIZE) -> list[list[dict[str, Any]]]:
@@ -215,8 +195,8 @@ def local_shop(client: Any, streams_client: Any, monkeypatch: Any) -> LocalShop:
     """
     from handlers import data_sync
     from handlers import idempotency as api_idempotency
+    from harness.tables import create_tables
     from shop import wiring
-    from tests.support.tables import create_tables
 
     tables, idempotency_table = create_tables(client)
     topic_arn = "arn:aws:sns:us-east-1:123456789012:notifications"

@@ -21,26 +21,9 @@ import boto3
 
 from local.dynamodb_local import free_port
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 5.0
-
-# The seed's example request (POST /orders) and the totals it must give.
-SEED_ORDER: dict[str, Any] = {
-    "customerId": "CUST-001",
-    "items": [{"productCode": "PRD-001", "name": "Wireless Mouse", "quantity": 2, "price": 29.99}],
-    "shippingAddress": {"street": "123 Main St", "city": "Tokyo", "postalCode": "100-0001", "country": "JP"},
-    "paymentMethod": "credit_card",
-}
-
-
-def order_body(product: str, quantity: int, customer: str = "CUST-001") -> dict[str, Any]:
-    return {
-        "customerId": customer,
-        "items": [{"productCode": product, "quantity": quantity}],
-        "shippingAddress": SEED_ORDER["shippingAddress"],
-        "paymentMethod": "credit_card",
-    }
 
 
 @dataclass
@@ -166,6 +149,8 @@ class Api:
         self.token = token
         self.timeout = timeout
         self._connection: http.client.HTTPConnection | None = None
+        # The local runtime's X-Local-Execution-Environment of each answer that carried one.
+        self.environments: list[str] = []
 
     def _conn(self) -> http.client.HTTPConnection:
         if self._connection is None:
@@ -205,6 +190,9 @@ class Api:
                     raise
         if response.getheader("Connection", "").lower() == "close":
             self.close()
+        environment = response.getheader("X-Local-Execution-Environment")
+        if environment:
+            self.environments.append(environment)
         text = data.decode("utf-8", errors="replace")
         try:
             return response.status, json.loads(text) if text else None
