@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from client.auth import Session, Tokens
 from client.errors import ApiError, ClientError
 from client.outputs import Stack, load_stack
+from infra.names import TENANT_HEADER
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_PAGES = 1000  # the bound on --all: 100 000 items at the largest page size
@@ -69,12 +70,23 @@ def _segment(value: str) -> str:
 
 
 class ShopApi:
-    """The API of one stack, as the user logged in with `login` (kept in the session file)."""
+    """The API of one stack, as the user logged in with `login` (kept in the session file).
 
-    def __init__(self, stack: Stack, session: Session | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    `tenant` is sent as `X-Tenant-Code` on every request but the registry's (`/tenants...`): an
+    operator names the shop it acts in with it; a shop's own users need not set it.
+    """
+
+    def __init__(
+        self,
+        stack: Stack,
+        session: Session | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        tenant: str | None = None,
+    ) -> None:
         self.stack = stack
         self.session = session or Session(stack)
         self.timeout = timeout
+        self.tenant = tenant
         self.base_url = stack.api_url if stack.api_url.endswith("/") else stack.api_url + "/"
         # A local stack is on loopback: never send its requests through an HTTP(S)_PROXY.
         local = urlsplit(self.base_url).hostname in LOOPBACK_HOSTS
@@ -188,6 +200,36 @@ class ShopApi:
             body["warehouseCode"] = warehouse_code
         return self._json("PATCH", f"inventory/{_segment(product_code)}", body)
 
+    # -- tenants ---------------------------------------------------------------------------------
+
+    def create_tenant(self, body: Json) -> Json:
+        """POST /tenants (operators): `{code, name, settings?}`."""
+        return self._json("POST", "tenants", body)
+
+    def list_tenants(self, *, limit: int | None = None, cursor: str | None = None) -> Page:
+        return self._page("tenants", {"limit": limit, "cursor": cursor})
+
+    def iter_tenants(self, *, limit: int | None = None, max_pages: int = MAX_PAGES) -> Iterator[Page]:
+        return self._pages("tenants", {"limit": limit}, max_pages)
+
+    def get_tenant(self, code: str) -> Json:
+        return self._json("GET", f"tenants/{_segment(code)}")
+
+    def update_tenant(self, code: str, version: int, changes: Json) -> Json:
+        """PATCH /tenants/{code} (operators): `name`, `status`, `settings` (only those given change)."""
+        return self._json("PATCH", f"tenants/{_segment(code)}", {**changes, "version": version})
+
+    def tenant_history(self, code: str, *, limit: int | None = None, cursor: str | None = None) -> Page:
+        """GET /tenants/{code}/history (operators): the registry record's versions, newest first."""
+        return self._page(f"tenants/{_segment(code)}/history", {"limit": limit, "cursor": cursor})
+
+    def own_tenant(self) -> Json:
+        """GET /tenant: the caller's tenant and its effective settings."""
+        return self._json("GET", "tenant")
+
+    def update_own_settings(self, version: int, settings: Json) -> Json:
+        return self._json("PATCH", "tenant/settings", {**settings, "version": version})
+
     # -- public ----------------------------------------------------------------------------------
 
     def openapi(self) -> Json:
@@ -248,6 +290,8 @@ class ShopApi:
         if body is not None:
             data = dumps(body, indent=None).encode("utf-8")
             all_headers["Content-Type"] = "application/json"
+        if self.tenant is not None and not path.startswith("tenants"):
+            all_headers[TENANT_HEADER] = self.tenant
         if auth:
             # The raw ID token: what API Gateway's Cognito authorizer expects (the local front takes it too).
             all_headers["Authorization"] = self.session.id_token()

@@ -24,10 +24,12 @@ from client.errors import ApiError, ClientError
 from client.outputs import cognito_client, load_stack, load_values
 from client.seed import read_catalogue, report, seed_catalogue
 from client.users import UserAdmin, validate_tenant_code
-from infra.names import ROLES
+from infra.names import COMMON_TENANT, OPERATOR_ROLE, ROLES
 
 ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled")
 RESTOCK_ATTEMPTS = 3
+UPDATE_ATTEMPTS = 3
+ROTATIONS = ("none", "yearly", "fiscal-yearly")
 Handler = Callable[[argparse.Namespace], Any]
 
 
@@ -39,12 +41,16 @@ class UsageError(ClientError):
 
 
 def _api(args: argparse.Namespace) -> ShopApi:
-    return ShopApi.from_outputs(
+    api = ShopApi.from_outputs(
         getattr(args, "outputs", None),
         stack=getattr(args, "stack", None),
         cache_dir=getattr(args, "cache_dir", None),
         timeout=getattr(args, "timeout", 30.0),
     )
+    act_in = getattr(args, "act_in", None)
+    if act_in is not None:
+        api.tenant = validate_tenant_code(act_in)
+    return api
 
 
 def _admin(args: argparse.Namespace) -> UserAdmin:
@@ -65,18 +71,104 @@ def _read_json(path: Path) -> Any:
 
 
 def tenant_create(args: argparse.Namespace) -> Any:
+    """The registry record through the API (as the logged-in operator), then the first admin in
+    Cognito (unless no --admin-email is given). A record that already exists is kept, so a run that
+    failed half-way can be repeated."""
     validate_tenant_code(args.code)  # before reading any file: a bad code is refused first
+    api = _api(args)
+    body: Json = {"code": args.code, "name": args.name or args.code}
+    settings = _settings_changes(args)
+    if settings:
+        body["settings"] = settings
+    try:
+        record = api.create_tenant(body)
+    except ApiError as error:
+        if error.status != 409:
+            raise
+        record = api.get_tenant(args.code)
+    if args.admin_email is None:  # a tenant whose users exist already: the record is all it lacks
+        return {"tenant": args.code, "registry": record, "admin": None}
     user = _admin(args).create_tenant(args.code, args.admin_email, args.password)
-    return {"tenant": args.code, "admin": user.to_json()}
+    return {"tenant": args.code, "registry": record, "admin": user.to_json()}
+
+
+def tenant_list(args: argparse.Namespace) -> Any:
+    api = _api(args)
+    if args.all:
+        return _all_pages(api.iter_tenants(limit=args.limit, max_pages=args.max_pages), args.max_pages)
+    return api.list_tenants(limit=args.limit, cursor=args.cursor)
+
+
+def tenant_get(args: argparse.Namespace) -> Any:
+    return _api(args).get_tenant(args.code)
+
+
+def tenant_history(args: argparse.Namespace) -> Any:
+    api = _api(args)
+    return _history(args, lambda **page: api.tenant_history(args.code, **page))
+
+
+def _update_tenant(args: argparse.Namespace, changes: Json) -> Any:
+    """Read the record's version and patch it; a concurrent change is re-read, a few times."""
+    api = _api(args)
+    for attempt in range(UPDATE_ATTEMPTS):
+        version = int(api.get_tenant(args.code)["version"])
+        try:
+            return api.update_tenant(args.code, version, changes)
+        except ApiError as error:
+            if error.status != 409 or attempt == UPDATE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def tenant_suspend(args: argparse.Namespace) -> Any:
+    return _update_tenant(args, {"status": "suspended"})
+
+
+def tenant_resume(args: argparse.Namespace) -> Any:
+    return _update_tenant(args, {"status": "active"})
+
+
+def tenant_settings(args: argparse.Namespace) -> Any:
+    settings = _settings_changes(args)
+    if not settings:
+        return _api(args).get_tenant(args.code)["attributes"]["settings"]
+    return _update_tenant(args, {"settings": settings})
+
+
+def _settings_changes(args: argparse.Namespace) -> Json:
+    """The settings named by flags (`--tax-rate 0.08 --order-prefix INV- ...`); `--sender none` clears."""
+    settings: Json = {}
+    if args.tax_rate is not None:
+        settings["taxRate"] = args.tax_rate
+    number = {
+        name: getattr(args, flag)
+        for flag, name in (
+            ("order_prefix", "prefix"),
+            ("order_width", "width"),
+            ("order_rotation", "rotation"),
+            ("fiscal_start_month", "fiscalStartMonth"),
+        )
+        if getattr(args, flag) is not None
+    }
+    if number:
+        settings["orderNumber"] = number
+    if args.sender is not None:
+        settings["notificationSender"] = None if args.sender == "none" else args.sender
+    if args.low_stock is not None:
+        settings["lowStockThreshold"] = args.low_stock
+    return settings
 
 
 def tenant_seed(args: argparse.Namespace) -> Any:
     validate_tenant_code(args.code)
     rows = read_catalogue(args.file)
     api = _api(args)
-    tenant = api.whoami()["tenant"]
-    if tenant != args.code:
-        raise ClientError(f"logged in to tenant {tenant!r}, not {args.code!r}: log in as an admin of {args.code}")
+    me = api.whoami()
+    if me["tenant"] == COMMON_TENANT and me["role"] == OPERATOR_ROLE:
+        api.tenant = args.code  # an operator seeds any shop by naming it
+    elif me["tenant"] != args.code:
+        raise ClientError(f"logged in to tenant {me['tenant']!r}, not {args.code!r}: log in as an admin of {args.code}")
     outcome = report(seed_catalogue(api, rows))
     if outcome["failed"]:
         for result in outcome["results"]:
@@ -350,9 +442,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m client", description=__doc__, parents=[common])
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
 
-    def command(sub: Any, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+    def command(
+        sub: Any, name: str, handler: Handler, help_text: str, *, in_tenant: bool = False
+    ) -> argparse.ArgumentParser:
+        """A leaf command; `in_tenant`: an API command an operator runs in a shop it names."""
         leaf: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
         leaf.set_defaults(handler=handler)
+        if in_tenant:
+            leaf.add_argument(
+                "--tenant", dest="act_in", metavar="CODE", help="operators: the tenant to act in (X-Tenant-Code)"
+            )
         return leaf
 
     def group(name: str, help_text: str) -> Any:
@@ -361,13 +460,29 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     # tenant
-    tenant = group("tenant", "operator: create a tenant (its first admin), seed its catalogue")
-    p = command(tenant, "create", tenant_create, "create a tenant's first admin user")
+    tenant = group("tenant", "operator: register, list, suspend and configure tenants; seed a catalogue")
+    p = _settings_options(
+        command(tenant, "create", tenant_create, "register a tenant (as an operator) and create its first admin")
+    )
     p.add_argument("code", help="tenant code: letters, digits, '.', '_', '-' (at most 64; it never changes)")
-    p.add_argument("--admin-email", required=True)
+    p.add_argument("--name", help="the shop's name (default: the code)")
+    p.add_argument("--admin-email", help="its first admin (omit to register a tenant that has users already)")
     p.add_argument("--password", help="a permanent password (else Cognito e-mails a temporary one)")
+    _list_options(command(tenant, "list", tenant_list, "list registered tenants"))
+    p = command(tenant, "get", tenant_get, "one tenant's registry record")
+    p.add_argument("code")
+    p = _list_options(command(tenant, "history", tenant_history, "a tenant's registry record, newest version first"))
+    p.add_argument("code")
+    p = command(tenant, "suspend", tenant_suspend, "refuse every request of the tenant's users (403)")
+    p.add_argument("code")
+    p = command(tenant, "resume", tenant_resume, "serve a suspended tenant's users again")
+    p.add_argument("code")
+    p = _settings_options(
+        command(tenant, "settings", tenant_settings, "show a tenant's settings, or change those given")
+    )
+    p.add_argument("code")
     p = command(
-        tenant, "seed", tenant_seed, "create products and stock from a JSON or CSV file (as the tenant's admin)"
+        tenant, "seed", tenant_seed, "create products and stock from a JSON or CSV file (as its admin or an operator)"
     )
     p.add_argument("code")
     p.add_argument("--file", type=Path, required=True, help="catalogue.json or catalogue.csv")
@@ -377,7 +492,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(user, "add", user_add, "add a user to a tenant")
     p.add_argument("email")
     p.add_argument("--tenant", required=True)
-    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument(
+        "--role", required=True, choices=(*ROLES, OPERATOR_ROLE), help="system_admin: an operator (tenant common)"
+    )
     p.add_argument("--password", help="a permanent password (else Cognito e-mails a temporary one)")
     p = command(user, "list", user_list, "list users (of one tenant)")
     p.add_argument("--tenant")
@@ -396,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # orders
     orders = group("orders", "create, list, read orders and change their status")
-    p = command(orders, "create", orders_create, "create an order")
+    p = command(orders, "create", orders_create, "create an order", in_tenant=True)
     p.add_argument("--file", type=Path, help="the request body (JSON)")
     p.add_argument("--product", action="append", metavar="CODE:QTY", help="an order line (repeatable)")
     p.add_argument("--customer")
@@ -407,52 +524,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--country", help="ISO 3166-1 alpha-2, e.g. US")
     p.add_argument("--payment-method", default="credit_card")
     p.add_argument("--idempotency-key", help="retry-safe creation (a new key is made when omitted)")
-    p = _list_options(command(orders, "list", orders_list, "list orders, newest first unless --order asc"))
+    p = _list_options(
+        command(orders, "list", orders_list, "list orders, newest first unless --order asc", in_tenant=True)
+    )
     p.add_argument("--status", choices=ORDER_STATUSES)
     p.add_argument("--customer", help="customerId")
     p.add_argument("--from", dest="placed_from", metavar="ISO8601", help="placed at or after (UTC if no offset)")
     p.add_argument("--to", dest="placed_to", metavar="ISO8601", help="placed before (UTC if no offset)")
     p.add_argument("--order", choices=("asc", "desc"), help="by placedAt (the API's default: desc)")
-    p = _list_options(command(orders, "history", orders_history, "an order's versions, newest first"))
+    p = _list_options(command(orders, "history", orders_history, "an order's versions, newest first", in_tenant=True))
     p.add_argument("code")
-    p = command(orders, "get", orders_get, "one order")
+    p = command(orders, "get", orders_get, "one order", in_tenant=True)
     p.add_argument("code")
-    p = command(orders, "status", orders_status, "change an order's status")
+    p = command(orders, "status", orders_status, "change an order's status", in_tenant=True)
     p.add_argument("code")
     p.add_argument("status", choices=ORDER_STATUSES)
     p.add_argument("--version", type=int, help="the version you read (a stale one is refused)")
 
     # products
     products = group("products", "create, list, read and update products")
-    p = _product_options(command(products, "create", products_create, "create a product"))
+    p = _product_options(command(products, "create", products_create, "create a product", in_tenant=True))
     p.add_argument("--code")
-    p = _list_options(command(products, "list", products_list, "list products"))
+    p = _list_options(command(products, "list", products_list, "list products", in_tenant=True))
     p.add_argument("--category", help="categoryCode")
     active = p.add_mutually_exclusive_group()
     active.add_argument("--active", dest="active", action="store_true", default=None, help="active products only")
     active.add_argument("--inactive", dest="active", action="store_false", help="inactive products only")
-    p = _list_options(command(products, "history", products_history, "a product's versions, newest first"))
+    p = _list_options(
+        command(products, "history", products_history, "a product's versions, newest first", in_tenant=True)
+    )
     p.add_argument("code")
-    p = command(products, "get", products_get, "one product")
+    p = command(products, "get", products_get, "one product", in_tenant=True)
     p.add_argument("code")
-    p = _product_options(command(products, "update", products_update, "update a product's fields"))
+    p = _product_options(command(products, "update", products_update, "update a product's fields", in_tenant=True))
     p.add_argument("code")
     p.add_argument("--version", type=int, required=True, help="the version you read")
 
     # inventory
     inventory = group("inventory", "list, read and change stock")
-    p = _list_options(command(inventory, "list", inventory_list, "list stock records"))
+    p = _list_options(command(inventory, "list", inventory_list, "list stock records", in_tenant=True))
     p.add_argument("--below", type=int, metavar="N", help="only records with fewer than N units available (1-100)")
-    p = _list_options(command(inventory, "history", inventory_history, "a stock record's versions, newest first"))
+    p = _list_options(
+        command(inventory, "history", inventory_history, "a stock record's versions, newest first", in_tenant=True)
+    )
     p.add_argument("product_code")
-    p = command(inventory, "get", inventory_get, "a product's stock")
+    p = command(inventory, "get", inventory_get, "a product's stock", in_tenant=True)
     p.add_argument("product_code")
-    p = command(inventory, "set", inventory_set, "set the quantity on hand (version 0 creates the record)")
+    p = command(
+        inventory, "set", inventory_set, "set the quantity on hand (version 0 creates the record)", in_tenant=True
+    )
     p.add_argument("product_code")
     p.add_argument("--quantity", type=int, required=True)
     p.add_argument("--version", type=int, required=True, help="the version you read; 0 creates the stock record")
     p.add_argument("--warehouse")
-    p = command(inventory, "restock", inventory_restock, "add to the quantity on hand")
+    p = command(inventory, "restock", inventory_restock, "add to the quantity on hand", in_tenant=True)
     p.add_argument("product_code")
     p.add_argument("--add", type=int, required=True, help="units received")
     p.add_argument("--version", type=int, help="the version you read (else read and retried on conflict)")
@@ -489,6 +614,17 @@ def _product_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     active = parser.add_mutually_exclusive_group()
     active.add_argument("--active", dest="active", action="store_true", default=None)
     active.add_argument("--inactive", dest="active", action="store_false")
+    return parser
+
+
+def _settings_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--tax-rate", type=_decimal, help="a fraction: 0.08 is 8 %% (0 to 1, at most 4 places)")
+    parser.add_argument("--order-prefix", help="order numbers start with this (ORD-)")
+    parser.add_argument("--order-width", type=int, help="digits of the zero-padded number (6)")
+    parser.add_argument("--order-rotation", choices=ROTATIONS, help="restart numbering each year (none)")
+    parser.add_argument("--fiscal-start-month", type=int, help="the month a fiscal year starts (4)")
+    parser.add_argument("--sender", help="operators: the From address of the tenant's mail ('none' clears it)")
+    parser.add_argument("--low-stock", type=int, help="stock at or below this is low (5)")
     return parser
 
 

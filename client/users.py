@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from client.errors import ClientError
-from infra.names import ROLE_ATTRIBUTE, ROLES, TENANT_ATTRIBUTE
+from infra.names import COMMON_TENANT, OPERATOR_ROLE, ROLE_ATTRIBUTE, ROLES, TENANT_ATTRIBUTE
 
 # The same rule as the API's tenant codes (`cqrs.keys.validate_code`; a test checks they agree):
 # the code ends up inside partition keys (`TENANT#<code>`), URLs and log lines.
@@ -40,9 +40,14 @@ def validate_tenant_code(code: str) -> str:
     return code
 
 
-def validate_role(role: str) -> str:
+def validate_role(role: str, tenant: str | None = None) -> str:
+    """A shop role (admin, staff), or `system_admin` for a user of the `common` tenant (an operator)."""
+    if role == OPERATOR_ROLE:
+        if tenant != COMMON_TENANT:
+            raise ClientError(f"role {OPERATOR_ROLE} is for operators: users of tenant {COMMON_TENANT!r}")
+        return role
     if role not in ROLES:
-        raise ClientError(f"invalid role {role!r}: one of {', '.join(ROLES)}")
+        raise ClientError(f"invalid role {role!r}: one of {', '.join(ROLES)} (or {OPERATOR_ROLE} in {COMMON_TENANT})")
     return role
 
 
@@ -102,7 +107,7 @@ class UserAdmin:
         """A user of `tenant` with `role`: a permanent password if given, else Cognito e-mails a
         temporary one and the user sets their own at first sign-in."""
         validate_tenant_code(tenant)
-        validate_role(role)
+        validate_role(role, tenant)
         validate_email(email)
         attributes = [
             {"Name": "email", "Value": email},
@@ -125,7 +130,8 @@ class UserAdmin:
                 self.cognito.admin_set_user_password(
                     UserPoolId=self.pool, Username=email, Password=password, Permanent=True
                 )
-            self.cognito.admin_add_user_to_group(UserPoolId=self.pool, Username=email, GroupName=role)
+            if role in ROLES:  # operators carry their role in custom:role only (the pool has no such group)
+                self.cognito.admin_add_user_to_group(UserPoolId=self.pool, Username=email, GroupName=role)
         except (errors.InvalidPasswordException, errors.InvalidParameterException) as error:
             # Do not leave a half-made user behind (no password, or no group).
             self.cognito.admin_delete_user(UserPoolId=self.pool, Username=email)

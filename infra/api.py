@@ -38,7 +38,14 @@ ACCESS_LOG_FIELDS = {
     "xrayTraceId": "$context.xrayTraceId",
 }
 
-CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Amz-Date", "X-Amz-Security-Token"]
+CORS_ALLOW_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    names.TENANT_HEADER,
+    "X-Amz-Date",
+    "X-Amz-Security-Token",
+]
 
 
 class Api(Construct):

@@ -33,6 +33,11 @@ ENV_CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
 TENANT_ATTRIBUTE = "tenant"
 ROLE_ATTRIBUTE = "role"
 ROLES = ("admin", "staff")
+# Operators: users of the shared `common` tenant with this role (custom:role) act across tenants.
+OPERATOR_ROLE = "system_admin"
+COMMON_TENANT = "common"
+# The header an operator names the tenant it acts in with.
+TENANT_HEADER = "X-Tenant-Code"
 
 # Stack outputs (stable names: clients and the local runtime's outputs file use them).
 OUTPUT_API_URL = "ApiUrl"
@@ -115,6 +120,13 @@ API_ROUTES: tuple[tuple[str, str, bool], ...] = (
     ("GET", "/inventory/{productCode}", True),
     ("PATCH", "/inventory/{productCode}", True),
     ("GET", "/inventory/{productCode}/history", True),
+    ("GET", "/tenant", True),
+    ("PATCH", "/tenant/settings", True),
+    ("GET", "/tenants", True),
+    ("POST", "/tenants", True),
+    ("GET", "/tenants/{code}", True),
+    ("PATCH", "/tenants/{code}", True),
+    ("GET", "/tenants/{code}/history", True),
     *(("GET", path, False) for path in DOCS_PATHS),
 )
 

@@ -1,9 +1,11 @@
-"""The demo: tenants shop-a and shop-b, an admin and a staff user in each, products with stock.
+"""The demo: tenants shop-a and shop-b, an admin and a staff user in each, products with stock,
+and an operator (`operator@example.com`, role system_admin, tenant common).
 
 Users go into the local user pool through its admin API on every start, idempotently (a user
-that exists keeps its account; its password is set again). Products and stock go through the
-system's own API handler, as an admin of the tenant would send them (POST /products,
-PATCH /inventory/{code}), and only when missing: a restart neither duplicates nor resets them.
+that exists keeps its account; its password is set again). The tenants' registry records,
+products and stock go through the system's own API handler, as the operator or an admin of the
+tenant would send them (POST /tenants, POST /products, PATCH /inventory/{code}), and only when
+missing: a restart neither duplicates nor resets them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from client.seed import Call, CallApi
 from client.seed import seed_catalogue as seed_catalogue_rows
-from infra.names import ROLE_ATTRIBUTE, TENANT_ATTRIBUTE
+from infra.names import COMMON_TENANT, OPERATOR_ROLE, ROLE_ATTRIBUTE, TENANT_ATTRIBUTE
 
 log = logging.getLogger("local")
 
@@ -47,7 +49,9 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     demo_user("shop-a", "staff"),
     demo_user("shop-b", "admin"),
     demo_user("shop-b", "staff"),
+    DemoUser(tenant=COMMON_TENANT, username="operator@example.com", password="Operator-Pass1!", role=OPERATOR_ROLE),
 )
+TENANT_NAMES = {"shop-a": "Shop A", "shop-b": "Shop B"}
 
 # PRD-001 is the seed's example product (2 x 29.99 -> subtotal 59.98, tax 6.00, total 65.98).
 DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
@@ -121,8 +125,36 @@ def admin_claims(tenant: str) -> dict[str, str]:
     }
 
 
+def operator_claims() -> dict[str, str]:
+    """The claims of the demo's operator (as API Gateway flattens them)."""
+    return {
+        "sub": "demo-seed-operator",
+        "cognito:username": "demo-seed-operator",
+        "email": "operator@example.com",
+        f"custom:{TENANT_ATTRIBUTE}": COMMON_TENANT,
+        f"custom:{ROLE_ATTRIBUTE}": OPERATOR_ROLE,
+        "token_use": "id",
+    }
+
+
 class SeedError(RuntimeError):
     pass
+
+
+def seed_tenants(call: Any) -> int:
+    """Register the demo tenants where missing (POST /tenants as the operator); returns the writes."""
+    writes = 0
+    for tenant in TENANTS:
+        status, _ = call("GET", f"/tenants/{tenant}", None, operator_claims())
+        if status == 404:
+            body = {"code": tenant, "name": TENANT_NAMES[tenant]}
+            status, answer = call("POST", "/tenants", body, operator_claims())
+            if status != 201:
+                raise SeedError(f"POST /tenants {tenant}: {status} {str(answer)[:300]}")
+            writes += 1
+        elif status != 200:
+            raise SeedError(f"GET /tenants/{tenant}: {status}")
+    return writes
 
 
 def _as_admin(call: Any, tenant: str) -> Call:

@@ -327,8 +327,8 @@ class LocalRuntime:
             if r.properties.get("GroupName")
         }
         self.users = demo.create_users(self.clients["cognito-idp"], pool_id, groups)
-        writes = demo.seed_catalogue(self.front.call)
-        log.info("demo: %d users, %d catalogue writes", len(self.users), writes)
+        writes = demo.seed_tenants(self.front.call) + demo.seed_catalogue(self.front.call)
+        log.info("demo: %d users, %d registry and catalogue writes", len(self.users), writes)
 
     def _write_outputs(self) -> None:
         template, resolver = self._loaded()

@@ -271,8 +271,8 @@ class CommandService:
                 Key={"pk": {"S": item.pk}, "sk": {"S": versioned_sk(item.sk, item.version)}},
             )
             old = error.response.get("Item") or {}
-            actual = int(old["version"]["N"]) if "version" in old else None
-            raise self._mismatch(entry, single, actual) from error
+            ahead = int(old["version"]["N"]) if "version" in old else None
+            raise self._mismatch(entry, single, ahead) from error
 
     def _transact(self, accepted: list[_Accepted], single: bool, extra: ExtraPut | None) -> None:
         actions: list[dict[str, Any]] = []

@@ -1,10 +1,16 @@
-"""Who is calling: the user context, built only from the verified token's claims."""
+"""Who is calling: the user context, built only from the verified token's claims.
+
+The tenant comes from the token. One exception, and only by name: an operator (role
+`system_admin`, a user of the shared `common` tenant) acts in a shop it names explicitly
+(`acting_in`); the context then keeps the operator's own identity, so what it writes records the
+operator as `updatedBy`.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cqrs.errors import AuthorizationError, ValidationError
@@ -13,6 +19,9 @@ from cqrs.keys import generate_pk, validate_tenant_code
 TENANT_CLAIM = "custom:tenant"
 ROLE_CLAIM = "custom:role"
 GROUPS_CLAIM = "cognito:groups"
+# The tenant that holds what belongs to no shop (the tenant registry) and the operators' accounts.
+COMMON_TENANT = "common"
+SYSTEM_ADMIN = "system_admin"
 
 
 @dataclass(frozen=True)
@@ -24,10 +33,28 @@ class UserContext:
     username: str = ""
     role: str | None = None
     groups: tuple[str, ...] = field(default_factory=tuple)
+    # The tenant of the caller's token when it differs from `tenant_code` (an operator acting in a shop).
+    home_tenant_code: str | None = None
 
     @property
     def pk(self) -> str:
         return generate_pk(self.tenant_code)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The role claim and the Cognito groups together (the API accepts either)."""
+        return frozenset(({self.role} if self.role else set()) | set(self.groups))
+
+    @property
+    def is_system_admin(self) -> bool:
+        """An operator: the `system_admin` role counts only for users of the `common` tenant."""
+        return SYSTEM_ADMIN in self.roles and (self.home_tenant_code or self.tenant_code) == COMMON_TENANT
+
+    def acting_in(self, tenant_code: str) -> UserContext:
+        """This operator's context inside shop `tenant_code` (its identity stays the operator's)."""
+        if not self.is_system_admin:
+            raise AuthorizationError("only a system_admin may act in another tenant")
+        return replace(self, tenant_code=validate_tenant_code(tenant_code), home_tenant_code=COMMON_TENANT)
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any] | None) -> UserContext:

@@ -16,6 +16,8 @@ from cqrs.context import UserContext
 from cqrs.errors import ValidationError
 from cqrs.keys import KEY_SEPARATOR, generate_sk
 
+MAX_NUMBER_WIDTH = 12
+
 
 class Rotation(Enum):
     NONE = "none"
@@ -49,6 +51,31 @@ class SequenceValue:
             raise ValidationError("template", f"invalid sequence template {template!r}: {error}") from None
 
 
+@dataclass(frozen=True)
+class NumberFormat:
+    """A document number: `prefix`, the period when the sequence rotates, the zero-padded value.
+
+    `ORD-000001` (no rotation), `INV-2026-0001` (yearly), `INV-FY2026-0001` (fiscal-yearly). A
+    rotating sequence restarts at 1 each period, so the period is part of the number: without it
+    the second year's first number would repeat the first year's.
+    """
+
+    prefix: str = ""
+    width: int = 6
+    rotation: Rotation = Rotation.NONE
+    fiscal_start_month: int = 4
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.width <= MAX_NUMBER_WIDTH:
+            raise ValidationError("width", f"must be 1..{MAX_NUMBER_WIDTH}")
+        if not 1 <= self.fiscal_start_month <= 12:
+            raise ValidationError("fiscalStartMonth", "must be 1..12")
+
+    def render(self, value: SequenceValue) -> str:
+        period = f"{value.period}-" if value.period else ""
+        return f"{self.prefix}{period}{value.value:0{self.width}d}"
+
+
 def fiscal_year(moment: datetime, start_month: int) -> int:
     """Fiscal years are named by the calendar year they start in (April 2026 - March 2027 is 2026
     when they start in April)."""
@@ -78,11 +105,24 @@ class SequenceService:
         self._clock = clock
         self._fiscal_start_month = fiscal_start_month
 
-    def next(self, name: str, ctx: UserContext, rotate: Rotation | str | None = None) -> SequenceValue:
-        """The next value of sequence `name` in the caller's tenant (and current period)."""
+    def next(
+        self,
+        name: str,
+        ctx: UserContext,
+        rotate: Rotation | str | None = None,
+        *,
+        fiscal_start_month: int | None = None,
+    ) -> SequenceValue:
+        """The next value of sequence `name` in the caller's tenant (and current period).
+
+        `fiscal_start_month` overrides the service's for this call (a tenant's own fiscal year).
+        """
         rotation = Rotation(rotate) if rotate is not None else Rotation.NONE
+        start_month = self._fiscal_start_month if fiscal_start_month is None else fiscal_start_month
+        if not 1 <= start_month <= 12:
+            raise ValidationError("fiscalStartMonth", "must be 1..12")
         moment = self._clock()
-        period = period_of(moment, rotation, self._fiscal_start_month)
+        period = period_of(moment, rotation, start_month)
         sk = generate_sk("SEQ", name, "name") + (f"{KEY_SEPARATOR}{period}" if period else "")
         response = self._client.update_item(
             TableName=self._table,
@@ -97,4 +137,9 @@ class SequenceService:
             ReturnValues="UPDATED_NEW",
         )
         value = int(response["Attributes"]["value"]["N"])
-        return SequenceValue(name, value, period, moment, fiscal_year(moment, self._fiscal_start_month))
+        return SequenceValue(name, value, period, moment, fiscal_year(moment, start_month))
+
+    def next_number(self, name: str, ctx: UserContext, number_format: NumberFormat) -> str:
+        """The next value of sequence `name`, rendered in `number_format` (e.g. `ORD-000001`)."""
+        value = self.next(name, ctx, number_format.rotation, fiscal_start_month=number_format.fiscal_start_month)
+        return number_format.render(value)

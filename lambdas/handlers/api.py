@@ -9,13 +9,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.access import authorize
+from handlers.access import TENANT_HEADER, authorize
 from handlers.docs import register_docs
 from handlers.errors import register_error_handlers
 from handlers.observability import logger, metrics, tracer
 from handlers.request_body import install as read_json_bodies
 from handlers.request_path import refuse_control_characters
-from handlers.routes import inventory, orders, products
+from handlers.routes import inventory, orders, products, tenants
 from shop.settings import cors_allow_origins
 
 
@@ -23,7 +23,9 @@ def cors_config(origins: Sequence[str]) -> CORSConfig | None:
     """CORS for `origins`, or None (no CORS headers at all) when there are none: fail closed."""
     if not origins:
         return None
-    return CORSConfig(allow_origin=origins[0], extra_origins=list(origins[1:]), allow_headers=["Idempotency-Key"])
+    return CORSConfig(
+        allow_origin=origins[0], extra_origins=list(origins[1:]), allow_headers=["Idempotency-Key", TENANT_HEADER]
+    )
 
 
 # The resolver takes its CORS settings when it is built, so the origins are read at import (the
@@ -34,6 +36,7 @@ app.use([refuse_control_characters, authorize])
 app.include_router(orders.router)
 app.include_router(products.router)
 app.include_router(inventory.router)
+app.include_router(tenants.router)
 register_error_handlers(app)
 register_docs(app)
 

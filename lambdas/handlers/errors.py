@@ -24,6 +24,7 @@ from cqrs.errors import (
     ValidationError,
     VersionMismatchError,
 )
+from handlers.access import TenantHeaderError
 from handlers.idempotency import HEADER, IdempotencyKeyInProgressError, IdempotencyKeyReusedError
 from handlers.json_body import json_response
 from handlers.observability import logger, metrics
@@ -80,6 +81,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ValidationError)
     def _validation(error: ValidationError) -> Response:
         return json_response(422, error_body(str(error), field=error.field))
+
+    @app.exception_handler(TenantHeaderError)
+    def _tenant_header(error: TenantHeaderError) -> Response:
+        return json_response(400, error_body(str(error), field=error.field))
 
     @app.exception_handler(AuthorizationError)
     def _forbidden(error: AuthorizationError) -> Response:

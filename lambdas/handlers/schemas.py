@@ -58,6 +58,7 @@ class OrderAttributesOut(_Out):
     subtotal: Money
     tax: Money
     total: Money
+    taxRate: Money | None = None  # the rate the order was priced with (absent on older orders)
     status: OrderStatus
     inventoryStatus: InventoryStatus
     placedAt: str
@@ -131,6 +132,43 @@ class VersionOut(_Out):
 class HistoryPage(_Out):
     items: list[VersionOut] = Field(description="Newest version first")
     nextCursor: str | None
+
+
+class OrderNumberOut(_Out):
+    prefix: str
+    width: int
+    rotation: str
+    fiscalStartMonth: int
+
+
+class TenantSettingsOut(_Out):
+    taxRate: Money
+    orderNumber: OrderNumberOut
+    lowStockThreshold: int
+    notificationSender: str | None = None
+
+
+class TenantAttributesOut(_Out):
+    status: str
+    settings: TenantSettingsOut
+
+
+class TenantOut(ItemOut):
+    attributes: TenantAttributesOut  # type: ignore[assignment]
+
+
+class TenantPage(_Out):
+    items: list[TenantOut]
+    nextCursor: str | None
+
+
+class OwnTenantOut(_Out):
+    code: str
+    registered: bool
+    name: str
+    status: str
+    version: int
+    settings: TenantSettingsOut
 
 
 def json_content(model: type[BaseModel], description: str) -> OpenAPIResponse:

@@ -7,13 +7,14 @@ from cqrs.keys import generate_sk, sk_prefix
 ORDER = "ORDER"
 PRODUCT = "PRODUCT"
 INVENTORY = "INVENTORY"
+TENANT = "TENANT"  # registry records, in the `common` tenant
 
 ORDER_PREFIX = sk_prefix(ORDER)
 PRODUCT_PREFIX = sk_prefix(PRODUCT)
 INVENTORY_PREFIX = sk_prefix(INVENTORY)
+TENANT_PREFIX = sk_prefix(TENANT)
 
 ORDER_SEQUENCE = "ORDER"
-ORDER_CODE_TEMPLATE = "ORD-{no:06}"
 
 
 def order_sk(code: str) -> str:
@@ -26,3 +27,7 @@ def product_sk(code: str) -> str:
 
 def inventory_sk(product_code: str) -> str:
     return generate_sk(INVENTORY, product_code, "productCode")
+
+
+def tenant_sk(tenant_code: str) -> str:
+    return generate_sk(TENANT, tenant_code)

@@ -15,13 +15,14 @@ from cqrs.errors import NotFoundError, ValidationError, VersionMismatchError
 from cqrs.history import HistoryPage
 from cqrs.items import Command, Item
 from cqrs.services import CqrsServices
-from shop.entities import ORDER_CODE_TEMPLATE, ORDER_SEQUENCE, order_sk
+from shop.entities import ORDER_SEQUENCE, order_sk, product_sk
 from shop.errors import PriceMismatchError
 from shop.listing import order_query
 from shop.models import CreateOrderRequest, UpdateStatusRequest
 from shop.money import order_totals
 from shop.products import ProductService
 from shop.status import InventoryStatus, OrderStatus, validate_transition
+from shop.tenants import TenantService, registry_key, settings_of
 
 # Status changes without a version retry this often when they lose a race.
 _UNVERSIONED_ATTEMPTS = 3
@@ -34,24 +35,34 @@ _STAMPS = {
 
 
 class OrderService:
-    def __init__(self, core: CqrsServices, products: ProductService) -> None:
+    def __init__(self, core: CqrsServices, products: ProductService, tenants: TenantService) -> None:
         self._core = core
         self._products = products
+        self._tenants = tenants
 
     def create_order(
         self, request: CreateOrderRequest, ctx: UserContext, *, with_put: Callable[[Item], ExtraPut] | None = None
     ) -> Item:
         """Price the lines from the catalogue, take the tenant's next order number, publish.
 
-        Three DynamoDB requests: one batch read of the products, one sequence update, one
+        Three DynamoDB requests: one batch read of the products and the tenant's registry record
+        (its tax rate and order-number format, current, not cached), one sequence update, one
         transaction. Everything that can refuse the order is checked before the sequence is
-        taken, so refused orders leave no gaps in the numbering. `with_put` adds an item to the
-        order's transaction (the `Idempotency-Key` record, see `CommandService.publish`).
+        taken, so refused orders leave no gaps in the numbering. The order keeps the `taxRate` it
+        was priced with: a later change of the tenant's rate never changes its totals. `with_put`
+        adds an item to the order's transaction (the `Idempotency-Key` record, see
+        `CommandService.publish`).
         """
-        lines = self._priced_lines(request, ctx)
+        codes = _product_codes(request)
+        tenant_key = registry_key(ctx.tenant_code)
+        found = self._core.data.get_items([*((ctx.pk, product_sk(code)) for code in codes), tenant_key])
+        tenant_record = found.pop(tenant_key, None)
+        self._tenants.remember(ctx.tenant_code, tenant_record)
+        settings = settings_of(tenant_record)
+        lines = _priced_lines(request, {item.code: item for item in found.values()})
         currency = lines[0]["currency"]
-        totals = order_totals(((line["price"], line["quantity"]) for line in lines), currency)
-        code = self._core.sequences.next(ORDER_SEQUENCE, ctx).format(ORDER_CODE_TEMPLATE)
+        totals = order_totals(((line["price"], line["quantity"]) for line in lines), currency, settings.tax_rate)
+        code = self._core.sequences.next_number(ORDER_SEQUENCE, ctx, settings.order_number)
         attributes: dict[str, Any] = {
             "customerId": request.customerId,
             "items": [{k: v for k, v in line.items() if k != "currency"} for line in lines],
@@ -61,6 +72,7 @@ class OrderService:
             "subtotal": totals.subtotal,
             "tax": totals.tax,
             "total": totals.total,
+            "taxRate": settings.tax_rate,
             "status": OrderStatus.PENDING.value,
             "inventoryStatus": InventoryStatus.PENDING.value,
             "placedAt": iso_timestamp(self._core.clock()),
@@ -74,44 +86,6 @@ class OrderService:
             attributes=attributes,
         )
         return self._core.commands.publish(command, ctx, source="POST /orders", with_put=with_put)
-
-    def _priced_lines(self, request: CreateOrderRequest, ctx: UserContext) -> list[dict[str, Any]]:
-        seen: dict[str, int] = {}
-        for index, line in enumerate(request.items):
-            if line.productCode in seen:
-                raise ValidationError(
-                    f"items[{index}].productCode",
-                    f"{line.productCode} is already ordered in items[{seen[line.productCode]}]; "
-                    "give one line per product",
-                )
-            seen[line.productCode] = index
-        catalogue = self._products.get_products(seen, ctx)
-        lines: list[dict[str, Any]] = []
-        for index, line in enumerate(request.items):
-            field = f"items[{index}]"
-            product = catalogue.get(line.productCode)
-            if product is None:
-                raise ValidationError(f"{field}.productCode", f"product {line.productCode} does not exist")
-            if not product.attributes.get("isActive", False):
-                raise ValidationError(f"{field}.productCode", f"product {line.productCode} is not active")
-            price = Decimal(product.attributes["price"])
-            if line.price is not None and line.price != price:
-                raise PriceMismatchError(f"{field}.price", line.productCode, line.price, price)
-            lines.append(
-                {
-                    "productCode": line.productCode,
-                    "name": product.name,
-                    "quantity": line.quantity,
-                    "price": price,
-                    "currency": product.attributes["currency"],
-                }
-            )
-        currencies = {line["currency"] for line in lines}
-        if len(currencies) > 1:
-            raise ValidationError(
-                "items", f"all products of an order must share one currency, got {sorted(currencies)}"
-            )
-        return lines
 
     def get_order(self, code: str, ctx: UserContext) -> Item:
         item = self._core.data.get_item(ctx.pk, order_sk(code))
@@ -176,3 +150,44 @@ class OrderService:
             attributes[stamp] = iso_timestamp(self._core.clock())
         command = Command.updating(current, attributes)
         return self._core.commands.publish(command, ctx, current=current, source="PATCH /orders/status")
+
+
+def _product_codes(request: CreateOrderRequest) -> list[str]:
+    """The ordered product codes, one line per product."""
+    seen: dict[str, int] = {}
+    for index, line in enumerate(request.items):
+        if line.productCode in seen:
+            raise ValidationError(
+                f"items[{index}].productCode",
+                f"{line.productCode} is already ordered in items[{seen[line.productCode]}]; give one line per product",
+            )
+        seen[line.productCode] = index
+    return list(seen)
+
+
+def _priced_lines(request: CreateOrderRequest, catalogue: dict[str, Item]) -> list[dict[str, Any]]:
+    """Each line priced from `catalogue` (the products by code); refused when one cannot be sold."""
+    lines: list[dict[str, Any]] = []
+    for index, line in enumerate(request.items):
+        field = f"items[{index}]"
+        product = catalogue.get(line.productCode)
+        if product is None:
+            raise ValidationError(f"{field}.productCode", f"product {line.productCode} does not exist")
+        if not product.attributes.get("isActive", False):
+            raise ValidationError(f"{field}.productCode", f"product {line.productCode} is not active")
+        price = Decimal(product.attributes["price"])
+        if line.price is not None and line.price != price:
+            raise PriceMismatchError(f"{field}.price", line.productCode, line.price, price)
+        lines.append(
+            {
+                "productCode": line.productCode,
+                "name": product.name,
+                "quantity": line.quantity,
+                "price": price,
+                "currency": product.attributes["currency"],
+            }
+        )
+    currencies = {line["currency"] for line in lines}
+    if len(currencies) > 1:
+        raise ValidationError("items", f"all products of an order must share one currency, got {sorted(currencies)}")
+    return lines

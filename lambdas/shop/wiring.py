@@ -22,6 +22,8 @@ from shop.inventory import InventoryService
 from shop.orders import OrderService
 from shop.products import ProductService
 from shop.settings import shop_settings
+from shop.tenant_settings import TenantSettings
+from shop.tenants import TenantService
 
 if TYPE_CHECKING:
     from shop.notifications import NotificationService
@@ -34,6 +36,7 @@ class Shop:
     orders: OrderService
     products: ProductService
     inventory: InventoryService
+    tenants: TenantService
 
     @cached_property
     def stock(self) -> StockService:
@@ -45,11 +48,13 @@ class Shop:
 def build_shop(client: Any, table_names: Tables, clock: Clock = utc_now) -> Shop:
     core = CqrsServices.build(client, table_names, clock)
     products = ProductService(core)
+    tenants = TenantService(core)
     return Shop(
         core=core,
-        orders=OrderService(core, products),
+        orders=OrderService(core, products, tenants),
         products=products,
         inventory=InventoryService(core, products),
+        tenants=tenants,
     )
 
 
@@ -72,6 +77,13 @@ def build_data_sync(stock: StockService, notifications: NotificationService) -> 
 @lru_cache(maxsize=1)
 def shop() -> Shop:
     return build_shop(dynamodb_client(), tables())
+
+
+def tenant_settings(tenant_code: str) -> TenantSettings:
+    """A tenant's effective settings (defaults where unset), from a cache at most
+    `shop.tenants.REGISTRY_CACHE_TTL_S` seconds old: tax rate, order-number format, notification
+    sender, low-stock threshold."""
+    return shop().tenants.settings(tenant_code)
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,8 @@ ADMIN = "owner@shop-c.example.com"
 STAFF = "clerk@shop-c.example.com"
 PASSWORD = "ShopC-Owner-Pass1!"
 STAFF_PASSWORD = "ShopC-Clerk-Pass1!"
+OPERATOR = "operator@example.com"  # the demo's operator (system_admin, tenant common)
+OPERATOR_PASSWORD = "Operator-Pass1!"
 ADDRESS = ["--street", "1 Main St", "--city", "Springfield", "--postal-code", "12345", "--country", "US"]
 SUBPROCESS_TIMEOUT_S = 60
 
@@ -75,9 +77,12 @@ def cli(outputs_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Cli:
 
 @pytest.fixture(scope="module")
 def shop_c(cli: Cli) -> Cli:
-    """Given tenant shop-c created with the tool, and its admin logged in through the client."""
+    """Given tenant shop-c created with the tool by the operator, and its admin logged in through the client."""
+    operator = cli("login", "--username", OPERATOR, "--password", OPERATOR_PASSWORD).json()
+    assert (operator["tenant"], operator["role"]) == ("common", "system_admin")
     created = cli("tenant", "create", TENANT, "--admin-email", ADMIN, "--password", PASSWORD).json()
     assert created["tenant"] == TENANT
+    assert (created["registry"]["code"], created["registry"]["attributes"]["status"]) == (TENANT, "active")
     assert (created["admin"]["tenant"], created["admin"]["role"]) == (TENANT, "admin")
     assert created["admin"]["status"] == "CONFIRMED" and created["admin"]["enabled"] is True
 
@@ -239,9 +244,63 @@ def test_the_tools_tenant_rule_is_the_apis(code: str) -> None:
     assert tool_ok == api_ok
 
 
-def test_a_second_first_admin_is_refused(shop_c: Cli) -> None:
-    again = shop_c("tenant", "create", TENANT, "--admin-email", "other@shop-c.example.com", "--password", PASSWORD)
+def test_a_second_first_admin_is_refused(shop_c: Cli, tmp_path: Path) -> None:
+    shop_c("login", "--username", OPERATOR, "--password", OPERATOR_PASSWORD, cache_dir=tmp_path).json()
+    again = shop_c(
+        "tenant", "create", TENANT, "--admin-email", "other@shop-c.example.com", "--password", PASSWORD,
+        cache_dir=tmp_path,
+    )  # fmt: skip
     assert again.code == 1 and "already has" in again.err
+
+
+def test_only_an_operator_registers_a_tenant(shop_c: Cli) -> None:
+    refused = shop_c("tenant", "create", "shop-x", "--admin-email", "x@shop-x.example.com", "--password", PASSWORD)
+    assert refused.code == 1 and "HTTP 403" in refused.err
+
+
+def test_an_operator_configures_suspends_and_works_in_a_tenant(cli: Cli, tmp_path: Path) -> None:
+    # Given shop-d registered by the operator with its own tax rate and order numbers
+    operator, owner = tmp_path / "operator", tmp_path / "owner"
+    cli("login", "--username", OPERATOR, "--password", OPERATOR_PASSWORD, cache_dir=operator).json()
+    created = cli(
+        "tenant", "create", "shop-d", "--name", "Shop D", "--admin-email", "owner@shop-d.example.com",
+        "--password", PASSWORD, "--tax-rate", "0.08", "--order-prefix", "D-", "--order-width", "4",
+        cache_dir=operator,
+    ).json()  # fmt: skip
+    assert created["registry"]["attributes"]["settings"]["taxRate"] == 0.08
+    assert "shop-d" in [t["code"] for t in cli("tenant", "list", "--all", cache_dir=operator).json()["items"]]
+
+    # When its admin orders, the order is numbered and taxed the tenant's way
+    cli("login", "--username", "owner@shop-d.example.com", "--password", PASSWORD, cache_dir=owner).json()
+    cli("products", "create", *product_args("D-1", "29.99"), cache_dir=owner).json()
+    cli("inventory", "set", "D-1", "--quantity", "5", "--version", "0", cache_dir=owner).json()
+    order = cli("orders", "create", "--product", "D-1:2", "--customer", "C1", *ADDRESS, cache_dir=owner).json()
+    assert order["code"] == "D-0001"
+    assert (order["attributes"]["tax"], order["attributes"]["total"]) == (4.80, 64.78)
+
+    # And the operator reads it only by naming the tenant
+    assert cli("orders", "get", "D-0001", cache_dir=operator).code == 1
+    assert cli("orders", "get", "D-0001", "--tenant", "shop-d", cache_dir=operator).json()["code"] == "D-0001"
+
+    # And a new rate applies to the next order only
+    settings = cli("tenant", "settings", "shop-d", "--tax-rate", "0.1", cache_dir=operator).json()
+    assert settings["attributes"]["settings"]["taxRate"] == 0.1
+    second = cli("orders", "create", "--product", "D-1:2", "--customer", "C1", *ADDRESS, cache_dir=owner).json()
+    assert (second["code"], second["attributes"]["tax"]) == ("D-0002", 6.00)
+    assert cli("orders", "get", "D-0001", cache_dir=owner).json()["attributes"]["tax"] == 4.80
+
+    # And a suspension refuses the tenant's users until it is resumed
+    assert cli("tenant", "suspend", "shop-d", cache_dir=operator).json()["attributes"]["status"] == "suspended"
+    suspended = wait_for(
+        lambda: (lambda r: r if r.code == 1 else None)(cli("orders", "get", "D-0001", cache_dir=owner)),
+        timeout=45,
+        message="the suspension bites (registry cache TTL 30 s)",
+    )
+    assert "HTTP 403" in suspended.err and "tenant suspended" in suspended.err
+    assert cli("tenant", "resume", "shop-d", cache_dir=operator).json()["attributes"]["status"] == "active"
+    wait_for(lambda: cli("orders", "get", "D-0001", cache_dir=owner).code == 0, timeout=45, message="resumed")
+    history = cli("tenant", "history", "shop-d", cache_dir=operator).json()["items"]
+    assert [v["attributes"]["status"] for v in history] == ["active", "active", "suspended", "active"]
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -396,3 +455,27 @@ def test_a_catalogue_is_seeded_with_per_row_errors(shop_c: Cli, tmp_path: Path) 
     # And a seed for another tenant than the login's is refused
     other = shop_c("tenant", "seed", "shop-a", "--file", str(good))
     assert other.code == 1 and "logged in to tenant 'shop-c'" in other.err
+
+
+def test_an_operator_is_added_as_a_system_admin_of_common(cli: Cli, tmp_path: Path) -> None:
+    refused = cli("user", "add", "ops@shop-a.example.com", "--tenant", "shop-a", "--role", "system_admin")
+    assert refused.code == 1 and "role system_admin is for operators" in refused.err
+
+    added = cli(
+        "user", "add", "ops2@example.com", "--tenant", "common", "--role", "system_admin", "--password", PASSWORD
+    ).json()  # fmt: skip
+    assert (added["tenant"], added["role"]) == ("common", "system_admin")
+    session = cli("login", "--username", "ops2@example.com", "--password", PASSWORD, cache_dir=tmp_path).json()
+    assert (session["tenant"], session["role"]) == ("common", "system_admin")
+    registered = {t["code"] for t in cli("tenant", "list", "--all", cache_dir=tmp_path).json()["items"]}
+    assert {"shop-a", "shop-b"} <= registered
+
+
+def test_a_tenant_with_users_but_no_record_is_registered_without_an_admin(cli: Cli, tmp_path: Path) -> None:
+    cli("user", "add", "first@shop-e.example.com", "--tenant", "shop-e", "--role", "admin", "--password", PASSWORD)
+    cli("login", "--username", OPERATOR, "--password", OPERATOR_PASSWORD, cache_dir=tmp_path).json()
+
+    registered = cli("tenant", "create", "shop-e", "--name", "Shop E", cache_dir=tmp_path).json()
+
+    assert (registered["registry"]["name"], registered["admin"]) == ("Shop E", None)
+    assert [u["email"] for u in cli("user", "list", "--tenant", "shop-e").json()] == ["first@shop-e.example.com"]

@@ -31,7 +31,10 @@ def outputs_path(local_runtime: RuntimeProcess, tmp_path_factory: pytest.TempPat
     """Given the smoke tenant's admin, created by an operator with the client."""
     path = local_runtime.state_dir / "outputs.json"
     cache = tmp_path_factory.mktemp("operator-cache")
-    argv = ["--outputs", str(path), "--cache-dir", str(cache), "tenant", "create", TENANT]
+    common = ["--outputs", str(path), "--cache-dir", str(cache)]
+    # Registering a tenant goes through the API as an operator (the demo's system_admin)
+    assert client_main([*common, "login", "--username", "operator@example.com", "--password", "Operator-Pass1!"]) == 0
+    argv = [*common, "tenant", "create", TENANT]
     assert client_main([*argv, "--admin-email", USER, "--password", PASSWORD]) == 0
     return path
 

@@ -164,7 +164,7 @@ def test_cors_preflight_allows_the_context_origins_and_the_idempotency_header(de
     origins = CDK_CONTEXT["corsAllowOrigins"]
     assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origins[0]}'"
     allowed = headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
-    assert {"Authorization", "Content-Type", "Idempotency-Key"} <= set(allowed)
+    assert {"Authorization", "Content-Type", "Idempotency-Key", "X-Tenant-Code"} <= set(allowed)
 
 
 def test_gateway_errors_carry_cors_headers(dev: Synthesized) -> None:

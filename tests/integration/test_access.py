@@ -45,9 +45,10 @@ CASES = [(route, role, tenant) for route in ROUTES for role in ROLES for tenant 
 def test_every_registered_route_has_a_policy_and_a_case() -> None:
     from handlers.access import POLICY, PUBLIC
     from handlers.api import app
+    from tests.integration.test_access_tenants import TENANT_ROUTES
 
     registered = {(r.method, r.path) for r in app._static_routes + app._dynamic_routes}
-    assert registered - PUBLIC_ROUTES == set(POLICY) == set(ROUTES)
+    assert registered - PUBLIC_ROUTES == set(POLICY) == set(ROUTES) | TENANT_ROUTES
     assert set(PUBLIC) == PUBLIC_ROUTES
 
 
@@ -92,8 +93,8 @@ def test_route_role_tenant(shop_a: Callable[..., Any], route: tuple[str, str], r
 
 def test_roles_are_listed_in_the_openapi_document(api: Callable[..., Any]) -> None:
     document = api("GET", "/openapi.json", tenant=None, role=None).body
-    assert document["paths"]["/products"]["post"]["x-allowed-roles"] == ["admin"]
-    assert document["paths"]["/orders"]["post"]["x-allowed-roles"] == ["admin", "staff"]
+    assert document["paths"]["/products"]["post"]["x-allowed-roles"] == ["admin", "system_admin"]
+    assert document["paths"]["/orders"]["post"]["x-allowed-roles"] == ["admin", "staff", "system_admin"]
 
 
 def test_cognito_groups_grant_a_role_too(shop_a: Callable[..., Any]) -> None:
