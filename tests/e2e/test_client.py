@@ -300,7 +300,12 @@ def test_an_operator_configures_suspends_and_works_in_a_tenant(cli: Cli, tmp_pat
     assert cli("tenant", "resume", "shop-d", cache_dir=operator).json()["attributes"]["status"] == "active"
     wait_for(lambda: cli("orders", "get", "D-0001", cache_dir=owner).code == 0, timeout=45, message="resumed")
     history = cli("tenant", "history", "shop-d", cache_dir=operator).json()["items"]
-    assert [v["attributes"]["status"] for v in history] == ["active", "active", "suspended", "active"]
+    assert [(v["version"], v["changes"].get("attributes.status")) for v in history] == [
+        (4, {"from": "suspended", "to": "active"}),
+        (3, {"from": "active", "to": "suspended"}),
+        (2, None),
+        (1, {"from": None, "to": "active"}),
+    ]
 
 
 # -- users -----------------------------------------------------------------------------------------
