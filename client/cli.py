@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError as AwsError
 
 from client.api import MAX_PAGES, Json, Page, ShopApi, dumps
 from client.errors import ApiError, ClientError
+from client.mail import DEFAULT_LIMIT, list_mail, mail_directory
 from client.outputs import cognito_client, load_stack
 from client.seed import read_catalogue, report, seed_catalogue
 from client.users import UserAdmin, validate_tenant_code
@@ -103,6 +104,10 @@ def user_enable(args: argparse.Namespace) -> Any:
     return _admin(args).enable_user(args.email).to_json()
 
 
+def ops_mail(args: argparse.Namespace) -> Any:
+    return list_mail(mail_directory(getattr(args, "outputs", None), getattr(args, "stack", None)), args.limit)
+
+
 # -- session commands ------------------------------------------------------------------------------
 
 
@@ -175,6 +180,8 @@ def orders_create(args: argparse.Namespace) -> Any:
             "shippingAddress": address,
             "paymentMethod": args.payment_method,
         }
+        if args.email:
+            body["customerEmail"] = args.email
     return _api(args).create_order(body, args.idempotency_key)
 
 
@@ -332,6 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(user, "enable", user_enable, "enable a disabled user")
     p.add_argument("email")
 
+    # ops
+    ops = group("ops", "operator: what the system did")
+    p = command(ops, "mail", ops_mail, "the e-mails the local runtime sent, newest first")
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most this many ({DEFAULT_LIMIT})")
+
     # session (top-level commands)
     p = command(groups, "login", login, "log in (USER_PASSWORD_AUTH) and keep the session")
     p.add_argument("--username", required=True)
@@ -346,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", type=Path, help="the request body (JSON)")
     p.add_argument("--product", action="append", metavar="CODE:QTY", help="an order line (repeatable)")
     p.add_argument("--customer")
+    p.add_argument("--email", help="the customer's e-mail address (order e-mails go there)")
     p.add_argument("--street")
     p.add_argument("--city")
     p.add_argument("--postal-code")

@@ -44,6 +44,8 @@ class StageConfig:
     # a version whose parameter is missing.
     powertools_layer_arn: str | None
     alarm_email: str | None
+    # The address customer e-mail comes from (an SES identity of the stack), context `mailSender`.
+    mail_sender: str = names.DEFAULT_MAIL_SENDER
 
     @property
     def is_prod(self) -> bool:
@@ -77,4 +79,5 @@ class StageConfig:
             powertools_version=powertools_version(),
             powertools_layer_arn=node.try_get_context(names.CONTEXT_POWERTOOLS_LAYER_ARN) or None,
             alarm_email=node.try_get_context(names.CONTEXT_ALARM_EMAIL) or None,
+            mail_sender=str(get(names.CONTEXT_MAIL_SENDER, names.DEFAULT_MAIL_SENDER)),
         )

@@ -12,6 +12,7 @@ from infra.api import Api
 from infra.auth import Auth
 from infra.config import StageConfig
 from infra.functions import Functions
+from infra.mail import CustomerMail
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
 from infra.tables import Tables
@@ -27,6 +28,8 @@ class ShopStack(Stack):
         self.functions = Functions(
             self, "Functions", config=config, tables=self.tables, notifications=self.notifications
         )
+        self.mail = CustomerMail(self, "CustomerMail", config=config)
+        self.mail.grant_send(self.functions.data_sync)
         self.api = Api(self, "Api", config=config, handler=self.functions.api, user_pool=self.auth.user_pool)
         self.monitoring = Monitoring(
             self,

@@ -25,6 +25,7 @@ from local.dynamodb_local import DynamoDBLocal
 from local.functions import LocalFunction, load_functions
 from local.http_front import ApiFront, Routes, TokenVerifier
 from local.java import find_java
+from local.mail import MAIL_DIR, LocalSes
 from local.outputs import stack_outputs, write_atomically
 from local.pollers import POLL_INTERVAL_S, StreamPoller, build_pollers
 from local.provision import (
@@ -64,6 +65,16 @@ class Options:
     handler_log_level: str = "WARNING"
     poll_interval_s: float = POLL_INTERVAL_S
     max_batching_window_s: float | None = None  # cap on the mappings' windows (None: the template's)
+
+
+def _ses_identities(template: Template, resolver: Resolver) -> list[str]:
+    """The sender identities the template declares (SES refuses any other sender)."""
+    identities = []
+    for resource in template.of_type("AWS::SES::EmailIdentity"):
+        name = resolver.resolve_lenient(resource.properties.get("EmailIdentity"), placeholder="")
+        if name:
+            identities.append(str(name))
+    return identities
 
 
 class StateLock:
@@ -107,6 +118,7 @@ class LocalRuntime:
     ddb_local: DynamoDBLocal | None = None
     aws: AwsEmulator | None = None
     front: ApiFront | None = None
+    ses: LocalSes | None = None
     pollers: list[StreamPoller] = field(default_factory=list)
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     dynamodb_endpoint: str = ""
@@ -185,6 +197,9 @@ class LocalRuntime:
             "AWS_ENDPOINT_URL_DYNAMODB": ddb_endpoint,
             "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": ddb_endpoint,
         }
+        # Customer e-mail: SES v2 answered on loopback, every message kept in <state-dir>/mail/.
+        self.ses = LocalSes(self.state_dir / MAIL_DIR, _ses_identities(template, resolver))
+        base_env["AWS_ENDPOINT_URL_SESV2"] = self.ses.start()
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
         overrides = {
@@ -259,6 +274,7 @@ class LocalRuntime:
             "DynamoDbEndpointUrl": self.dynamodb_endpoint,
             "DynamoDbEngine": self.dynamodb_engine,
             "DemoUsers": demo.users_for_outputs(users),
+            "MailDirectory": str(self.ses.mail.path.resolve()),
         }
         write_atomically(self.outputs_path, {template.stack_name: self.outputs})
         self._mark("outputs", step)
@@ -325,6 +341,9 @@ class LocalRuntime:
         if self.aws is not None:
             self.aws.stop()
             self.aws = None
+        if self.ses is not None:
+            self.ses.stop()
+            self.ses = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None

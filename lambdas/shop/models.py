@@ -26,6 +26,17 @@ ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Price = Annotated[Decimal, Field(gt=0, le=MAX_PRICE, max_digits=15, allow_inf_nan=False)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD, JPY")]
 Version = Annotated[int, Field(ge=1, strict=True, description="The version you read (optimistic lock)")]
+# A plain mailbox address (no display name, no whitespace, so no header injection), at most the
+# 254 characters SMTP allows; the domain has at least one dot.
+EmailAddress = Annotated[
+    str,
+    Field(
+        max_length=254,
+        pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$",
+        examples=["customer@example.com"],
+    ),
+]
 
 
 class _Body(BaseModel):
@@ -54,6 +65,9 @@ class CreateOrderRequest(_Body):
     items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=MAX_ORDER_LINES)]
     shippingAddress: AddressIn
     paymentMethod: Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,31}$", examples=["credit_card"])]
+    customerEmail: EmailAddress | None = Field(
+        default=None, description="Optional: where the order's e-mails go (placed, confirmed, shipped, ...)"
+    )
 
 
 class UpdateStatusRequest(_Body):
