@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from bench import PROJECT_ROOT
 from bench._common import TRANSCRIPT, Figure, markdown_table, parse_quick, print_table, say
 
-REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
+REPORT = PROJECT_ROOT / "docs/benchmarks.md"
 
 
 def _scripts() -> list[tuple[str, Callable[[bool], list[Figure]]]]:

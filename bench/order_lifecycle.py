@@ -7,7 +7,8 @@ DynamoDB Local (in memory, stopped at the end) with the same counter:
   (`handlers.projector`, `handlers.data_sync`) fed the records read from the tables' streams
   until they are quiet: projection catch-up, stock settled per order in one transaction,
   notification markers on the idempotency table (SNS itself is a recording stub: no DynamoDB);
-- the seed's design, replayed call for call from `seed/ecommerce-example.md` and the reference
+- the seed's design (the e-commerce example of the MBC CQRS Serverless framework, described in
+  docs/design.md, "The reference's behaviour"), replayed call for call with the reference
   framework's `CommandService.publish`: `publishAsync` = GetItem of the command version it
   names (updates) + conditional PutItem of the next version; status updates GetItem the order
   first; inventory moves item by item (GetItem + publishAsync per line). Its projection is

@@ -34,7 +34,7 @@ from infra.tables import Tables
 # Nothing but the code goes into the asset: no bytecode caches, no tool caches.
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/.DS_Store"]
 
-# Stream event source settings (stated in the README and asserted by tests/infra).
+# Stream event source settings (stated in docs/design.md and asserted by tests/infra).
 STREAM_BATCH_SIZE = 25
 # The projector is a catch-up (the API already projected): it may wait to fill its batches. The
 # data-sync reserves stock a customer is waiting to see, so it takes records as soon as they come.

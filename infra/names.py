@@ -85,7 +85,7 @@ FUNCTION_ENV_VARS = frozenset(
 SERVICE_NAME = "cqrs-shop"
 METRICS_NAMESPACE = "CqrsShop"
 
-# Key attributes (DESIGN.md "Keys and tables"); the idempotency table uses Powertools' defaults.
+# Key attributes (docs/design.md, "Keys and tables"); the idempotency table uses Powertools' defaults.
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 IDEMPOTENCY_KEY = "id"

@@ -1,4 +1,4 @@
-"""The five DynamoDB tables of DESIGN.md: command, data, history, sequences, idempotency."""
+"""The five DynamoDB tables (docs/design.md, keys and tables): command, data, history, sequences, idempotency."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`make run` / `python -m local`: the whole system on this machine (README: "Run locally")."""
+"""`make run` / `python -m local`: the whole system on this machine (docs/local.md)."""
 
 from __future__ import annotations
 

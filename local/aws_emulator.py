@@ -1,7 +1,7 @@
 """moto's server, in this process, on a free loopback port, one request at a time.
 
-moto's threaded server loses updates under concurrency (DESIGN.md, measured); serializing its WSGI
-app behind one lock made every run exact. It serves Cognito (with a JWKS at
+moto's threaded server loses updates under concurrency (measured: docs/design.md, test tiers);
+serializing its WSGI app behind one lock made every run exact. It serves Cognito (with a JWKS at
 `/<poolId>/.well-known/jwks.json`), SNS and SQS, and DynamoDB with `--dynamodb moto`.
 """
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: DynamoDB Local for the concurrency and stream tier (see DESIGN.md "Test tiers").
+"""Shared fixtures: DynamoDB Local for the concurrency and stream tier (docs/design.md, test tiers).
 
 - `ddb_local`: session-scoped; starts DynamoDB Local in memory on a free loopback port and yields
   its endpoint URL ("http://127.0.0.1:PORT"); stopped at the end of the session.

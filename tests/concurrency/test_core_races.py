@@ -1,4 +1,4 @@
-"""Races on DynamoDB Local (moto is not linearizable under concurrency: DESIGN.md, facts)."""
+"""Races on DynamoDB Local (moto is not linearizable under concurrency: docs/design.md, test tiers)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stock races on DynamoDB Local (threads: never on moto, see DESIGN.md facts).
+"""Stock races on DynamoDB Local (threads: never on moto, docs/design.md, test tiers).
 
 The invariants: `0 <= reservedQuantity <= quantity` in every version ever written; an order holds
 all of its lines or none; a version conflict is retried, never turned into a failed order.

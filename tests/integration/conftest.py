@@ -1,4 +1,4 @@
-"""Integration tier: moto in-process (`mock_aws`), one thread only (see DESIGN.md, Test tiers)."""
+"""Integration tier: moto in-process (`mock_aws`), one thread only (docs/design.md, test tiers)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ ADDRESS = {"street": "123 Main St", "city": "Tokyo", "postalCode": "100-0001", "
 
 @pytest.fixture
 def pump(aws: AwsEnv) -> StreamPump:
-    # moto routes the streams API only without account-based endpoints (DESIGN.md, facts).
+    # moto routes the streams API only without account-based endpoints (docs/design.md, test tiers).
     streams = boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))
     return build_pump(aws.client, streams, aws.tables.command, aws.tables.data)
 

@@ -1,5 +1,5 @@
 """No oversell over HTTP: concurrent orders never reserve more than the stock, and a multi-line
-order reserves all of its lines or none (DESIGN.md "Invariants")."""
+order reserves all of its lines or none (docs/design.md, "Invariants")."""
 
 from __future__ import annotations
 
