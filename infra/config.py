@@ -46,6 +46,8 @@ class StageConfig:
     alarm_email: str | None
     # The address customer e-mail comes from (an SES identity of the stack), context `mailSender`.
     mail_sender: str = names.DEFAULT_MAIL_SENDER
+    # Staff screens get a stock alert when a product's available units fall below this.
+    low_stock_threshold: int = 5
 
     @property
     def is_prod(self) -> bool:
@@ -80,4 +82,5 @@ class StageConfig:
             powertools_layer_arn=node.try_get_context(names.CONTEXT_POWERTOOLS_LAYER_ARN) or None,
             alarm_email=node.try_get_context(names.CONTEXT_ALARM_EMAIL) or None,
             mail_sender=str(get(names.CONTEXT_MAIL_SENDER, names.DEFAULT_MAIL_SENDER)),
+            low_stock_threshold=int(get(names.CONTEXT_LOW_STOCK_THRESHOLD, 5)),
         )

@@ -54,7 +54,7 @@ IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "d
 
 
 @dataclass(frozen=True)
-class _Spec:
+class FunctionSpec:
     construct_id: str
     handler: str
     description: str
@@ -62,11 +62,11 @@ class _Spec:
     timeout: Duration
 
 
-API = _Spec("Api", names.API_HANDLER, "REST API: orders, products, inventory", 1024, Duration.seconds(10))
-PROJECTOR = _Spec(
+API = FunctionSpec("Api", names.API_HANDLER, "REST API: orders, products, inventory", 1024, Duration.seconds(10))
+PROJECTOR = FunctionSpec(
     "Projector", names.PROJECTOR_HANDLER, "Command stream -> data and history tables", 512, Duration.seconds(30)
 )
-DATA_SYNC = _Spec(
+DATA_SYNC = FunctionSpec(
     "DataSync",
     names.DATA_SYNC_HANDLER,
     "Data stream -> inventory commands and notifications",
@@ -148,7 +148,12 @@ class Functions(Construct):
             self, powertools_layer_ssm_parameter(self._config.powertools_version)
         )
 
-    def _function(self, spec: _Spec) -> lambda_.Function:
+    def add(self, spec: FunctionSpec, environment: dict[str, str]) -> lambda_.Function:
+        """Another function built like these (own role and log group, the code, the layer, tracing),
+        with its own environment: the live-screen functions need none of the table settings."""
+        return self._function(spec, environment)
+
+    def _function(self, spec: FunctionSpec, environment: dict[str, str] | None = None) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
             f"{spec.construct_id}Logs",
@@ -177,7 +182,7 @@ class Functions(Construct):
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             layers=[self.powertools_layer],
-            environment=dict(self._environment),
+            environment=dict(self._environment if environment is None else environment),
         )
 
     def _dead_letter_queue(self, construct_id: str) -> sqs.Queue:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.names import API_HANDLER, stack_name
+from infra.names import API_HANDLER, OUTPUT_WEBSOCKET_URL, stack_name
+from infra.names import ENV_WEBSOCKET_CALLBACK_URL as WEBSOCKET_CALLBACK_URL_ENV
 from local import demo
 from local.aws_emulator import AwsEmulator
 from local.dynamodb_local import DynamoDBLocal
@@ -39,6 +40,7 @@ from local.provision import (
     record_table_names,
 )
 from local.template import PROJECT_ROOT, REGION, Resolver, Template, ensure_template
+from local.websocket_front import WebSocketFront, WebSocketRoutes
 
 log = logging.getLogger("local")
 
@@ -119,6 +121,7 @@ class LocalRuntime:
     aws: AwsEmulator | None = None
     front: ApiFront | None = None
     ses: LocalSes | None = None
+    websocket: WebSocketFront | None = None
     pollers: list[StreamPoller] = field(default_factory=list)
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     dynamodb_endpoint: str = ""
@@ -254,6 +257,8 @@ class LocalRuntime:
         self.front = ApiFront(routes, verifier=verifier, stage=options.stage, port=options.port)
         self.front.start()
         step = self._mark("http_front", step)
+        self._start_websocket(template, resolver)
+        step = self._mark("websocket_front", step)
 
         users: list[demo.DemoUser] = []
         if options.seed and provisioned.user_pools:
@@ -276,9 +281,23 @@ class LocalRuntime:
             "DemoUsers": demo.users_for_outputs(users),
             "MailDirectory": str(self.ses.mail.path.resolve()),
         }
+        if self.websocket is not None:
+            self.outputs[OUTPUT_WEBSOCKET_URL] = self.websocket.url
         write_atomically(self.outputs_path, {template.stack_name: self.outputs})
         self._mark("outputs", step)
         self.timings["ready"] = round(time.monotonic() - started, 3)
+
+    def _start_websocket(self, template: Template, resolver: Resolver) -> None:
+        """The WebSocket API, and its @connections endpoint in the variable the pusher reads (the
+        stage's callback URL when deployed)."""
+        routes = WebSocketRoutes.from_template(template, resolver, self.functions)
+        if routes is None:
+            return
+        self.websocket = WebSocketFront(routes)
+        self.websocket.start()
+        os.environ[WEBSOCKET_CALLBACK_URL_ENV] = self.websocket.management_url
+        for function in self.functions.values():
+            function.environment[WEBSOCKET_CALLBACK_URL_ENV] = self.websocket.management_url
 
     def _choose_dynamodb(self) -> str:
         choice = self.options.dynamodb
@@ -330,6 +349,11 @@ class LocalRuntime:
                 self.front.stop()
             finally:
                 self.front = None
+        if self.websocket is not None:
+            try:
+                self.websocket.stop()
+            finally:
+                self.websocket = None
         for poller in self.pollers:
             # A batch in flight is left to finish within the budget; it is not checkpointed
             # otherwise and is delivered again after a restart (at least once, as Lambda).

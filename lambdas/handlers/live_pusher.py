@@ -1,0 +1,32 @@
+"""The data-stream Lambda that keeps staff screens live: each read-model change becomes the
+messages `live.messages` defines, pushed to every connection of the change's tenant only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from handlers.data_sync import change_of
+from handlers.observability import logger
+from live.messages import messages_for
+from live.wiring import pusher
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> int:
+    change = change_of(record.raw_event)
+    messages = messages_for(change)
+    if not messages:
+        return 0
+    result = pusher().push(change.tenant_code, messages)
+    logger.debug("pushed", extra={"tenant": change.tenant_code, "sk": change.sk, **vars(result)})
+    return len(messages)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
