@@ -67,6 +67,7 @@ class LiveScreens(Construct):
                 point_in_time_recovery_enabled=True
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=config.is_prod,
             removal_policy=config.removal_policy,
         )
         common = {

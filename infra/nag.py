@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdk_nag import NagPackSuppression, NagSuppressions
+from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import IConstruct
 
 if TYPE_CHECKING:
@@ -58,6 +58,12 @@ def suppress(stack: ShopStack) -> None:
         "AwsSolutions-IAM5",
         "execute-api:ManageConnections on this stage's @connections/* : connection ids are made by API "
         "Gateway at connect time, so they cannot be named in advance.",
+        applies_to=[
+            RegexAppliesTo(
+                regex=r"/^Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<[A-Za-z0-9]+>"
+                r"\/[A-Za-z0-9_-]+\/\*\/@connections\/\*$/g"
+            )
+        ],
     )
     for route_id in ("$disconnect-Route", "$default-Route"):
         route = live.api.node.try_find_child(route_id)
@@ -119,7 +125,7 @@ def suppress(stack: ShopStack) -> None:
         _add(method, "AwsSolutions-COG4", reason)
 
 
-def _add(construct: IConstruct, rule: str, reason: str, applies_to: list[str] | None = None) -> None:
+def _add(construct: IConstruct, rule: str, reason: str, applies_to: list[str | RegexAppliesTo] | None = None) -> None:
     NagSuppressions.add_resource_suppressions(
         construct,
         [NagPackSuppression(id=rule, reason=reason, applies_to=applies_to)],

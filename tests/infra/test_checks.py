@@ -62,6 +62,7 @@ def test_suppressions_are_only_the_accepted_ones(synth: Synthesized) -> None:
         "AwsSolutions-SQS3",
         "AwsSolutions-COG2",
         "AwsSolutions-COG8",
+        "AwsSolutions-APIG1",
         "AwsSolutions-APIG2",
         "AwsSolutions-APIG3",
         "AwsSolutions-APIG4",
