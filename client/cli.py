@@ -25,6 +25,7 @@ from client.mail import DEFAULT_LIMIT, list_mail, mail_directory
 from client.outputs import cognito_client, load_stack
 from client.seed import read_catalogue, report, seed_catalogue
 from client.users import UserAdmin, validate_tenant_code
+from client.watch import DEFAULT_MAX_RECONNECTS, Watcher, websocket_url
 from infra.names import ROLES
 
 ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled")
@@ -106,6 +107,24 @@ def user_enable(args: argparse.Namespace) -> Any:
 
 def ops_mail(args: argparse.Namespace) -> Any:
     return list_mail(mail_directory(getattr(args, "outputs", None), getattr(args, "stack", None)), args.limit)
+
+
+def watch(args: argparse.Namespace) -> Any:
+    url = websocket_url(getattr(args, "outputs", None), getattr(args, "stack", None))
+    session = _api(args).session
+    session.tokens()  # not logged in: say so before connecting
+    watcher = Watcher(
+        url,
+        token=lambda refresh: session.id_token(force_refresh=refresh),
+        tenant=args.tenant,
+        out=sys.stdout,
+        max_reconnects=args.max_reconnects,
+        duration_s=args.duration,
+    )
+    try:
+        return {"events": watcher.run()}
+    except KeyboardInterrupt:
+        return {"stopped": True}
 
 
 # -- session commands ------------------------------------------------------------------------------
@@ -351,6 +370,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-password", help="your own password, when the first sign-in asks for one")
     command(groups, "logout", logout, "forget the session")
     command(groups, "whoami", whoami, "the logged-in user, tenant and role")
+    p = command(groups, "watch", watch, "print the tenant's order and stock events live, one line each")
+    p.add_argument("--tenant", help="another tenant's events (system_admin only)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
+    p.add_argument(
+        "--max-reconnects",
+        type=int,
+        default=DEFAULT_MAX_RECONNECTS,
+        help=f"give up after this many reconnections ({DEFAULT_MAX_RECONNECTS})",
+    )
 
     # orders
     orders = group("orders", "create, list, read orders and change their status")
