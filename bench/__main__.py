@@ -20,7 +20,7 @@ REPORT = PROJECT_ROOT / "docs/benchmarks.md"
 
 
 def _scripts() -> list[tuple[str, Callable[[bool], list[Figure]]]]:
-    from bench import cold_start, core_overhead, list_scale, local_runtime, order_lifecycle, requests
+    from bench import cold_start, core_overhead, list_scale, live_latency, local_runtime, order_lifecycle, requests
 
     return [
         ("requests", requests.run),
@@ -29,6 +29,7 @@ def _scripts() -> list[tuple[str, Callable[[bool], list[Figure]]]]:
         ("cold_start", cold_start.run),
         ("list_scale", list_scale.run),
         ("local_runtime", local_runtime.run),
+        ("live_latency", live_latency.run),
     ]
 
 
@@ -96,6 +97,11 @@ noisier and slower than on an idle machine; request counts and the checks are ex
   (first start, restart), resident memory of the whole local system, orders/s over HTTP (POST
   /orders then GET it back) and the time until an order's reservation is visible, at 1 and 8
   clients.
+
+- **live screens** (`bench/live_latency.py`): `python -m local` as a subprocess; 8 staff screens
+  of one tenant on its WebSocket API while 8 writer clients post orders at once; for every
+  (order, screen) the time from the POST being sent to the screen's `order.created` and
+  `order.stock` (reservation) messages. Every screen must get every message.
 
 ## Summary
 

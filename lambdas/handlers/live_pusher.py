@@ -11,22 +11,35 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from handlers.data_sync import change_of
 from handlers.observability import logger
-from live.messages import messages_for
+from live.messages import Message, messages_for
 from live.wiring import pusher
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
+# The messages of the batch being handled, by tenant, in stream order: pushed once per batch, so a
+# batch reads each tenant's connections once and sends each connection its messages in one go.
+_batch: dict[str, list[Message]] = {}
+
+
 def record_handler(record: DynamoDBRecord) -> int:
     change = change_of(record.raw_event)
     messages = messages_for(change)
-    if not messages:
-        return 0
-    result = pusher().push(change.tenant_code, messages)
-    logger.debug("pushed", extra={"tenant": change.tenant_code, "sk": change.sk, **vars(result)})
+    if messages:
+        _batch.setdefault(change.tenant_code, []).extend(messages)
     return len(messages)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    _batch.clear()
+    try:
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+        for tenant, messages in _batch.items():
+            result = pusher().push(tenant, messages)
+            logger.debug("pushed", extra={"tenant": tenant, "messages": len(messages), **vars(result)})
+        return response
+    finally:
+        _batch.clear()
