@@ -217,3 +217,18 @@ def test_watch_refreshes_a_refused_token_and_prints_one_line_per_event(outputs: 
     lines = [line for line in out.getvalue().splitlines() if f" {code} " in line]
     assert [line.split(" ")[1] for line in lines[:2]] == ["order.created", "order.stock"]
     assert "status=pending inventoryStatus=reserved v2" in lines[1]
+
+
+def test_a_failed_reservation_reaches_the_screens_as_a_stock_alert(outputs: dict[str, Any], staff_a: Api) -> None:
+    status, stock = staff_a.get("/inventory/PRD-002")
+    assert status == 200, stock
+    available = int(stock["attributes"]["quantity"]) - int(stock["attributes"]["reservedQuantity"])
+    with open_socket(outputs, token_for(outputs, "shop-a", "staff")) as screen:
+        # When an order asks for more than is available
+        status, created = staff_a.post("/orders", order_body("PRD-002", available + 1))
+        assert status == 201, created
+        # Then the screen hears that its reservation failed, and why
+        seen = messages_about(screen, created["code"], "stock.alert")
+    assert [m["type"] for m in seen] == ["order.created", "order.stock", "stock.alert"]
+    assert seen[-1]["inventoryStatus"] == "failed"
+    assert seen[-1]["reason"].startswith("insufficient stock: PRD-002 requested")
