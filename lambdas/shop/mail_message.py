@@ -118,7 +118,7 @@ def build_message(mail: OrderMail, sent_at: datetime) -> EmailMessage:
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(sent_at)
-    # The same (order, event) always carries the same Message-ID: a copy is recognisable as one.
+    # The same (order, event) always carries the same Message-ID: a copy is recognizable as one.
     message["Message-ID"] = f"<{mail.id}@{mail.sender.rpartition('@')[2] or 'localhost'}>"
     message.set_content(_template(mail.event, "txt").substitute(values))
     message.add_alternative(_template(mail.event, "html").substitute(escaped), subtype="html")
