@@ -30,8 +30,8 @@ def open_socket(outputs: dict[str, Any], token: str, tenant: str | None = None) 
 
 
 def refused_status(outputs: dict[str, Any], token: str, tenant: str | None = None) -> int:
-    with pytest.raises(InvalidStatus) as refused:
-        open_socket(outputs, token, tenant).close()
+    with pytest.raises(InvalidStatus) as refused, open_socket(outputs, token, tenant):
+        pass
     return int(refused.value.response.status_code)
 
 
@@ -124,7 +124,8 @@ def test_forged_expired_and_access_tokens_are_refused_at_the_handshake(outputs: 
     )["AuthenticationResult"]["AccessToken"]
 
     # The same claims re-signed with the pool's key are accepted: each refusal is about what it breaks
-    open_socket(outputs, _resign(token, pool_key)).close()
+    with open_socket(outputs, _resign(token, pool_key)):
+        pass
     assert refused_status(outputs, _resign(token, forger)) == 401  # forged
     assert refused_status(outputs, _resign(token, pool_key, exp=int(time.time()) - 60)) == 401  # expired
     assert refused_status(outputs, access_token) == 401  # an access token
