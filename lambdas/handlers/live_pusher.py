@@ -9,7 +9,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from handlers.data_sync import change_of
+from cqrs.dynamo import deserialize
+from cqrs.sync import DataChange
 from handlers.observability import logger
 from live.messages import Message, messages_for
 from live.wiring import pusher
@@ -20,6 +21,13 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 # The messages of the batch being handled, by tenant, in stream order: pushed once per batch, so a
 # batch reads each tenant's connections once and sends each connection its messages in one go.
 _batch: dict[str, list[Message]] = {}
+
+
+def change_of(raw: dict[str, Any]) -> DataChange:
+    stream = raw["dynamodb"]
+    new = deserialize(stream["NewImage"]) if "NewImage" in stream else None
+    old = deserialize(stream["OldImage"]) if "OldImage" in stream else None
+    return DataChange.from_images(str(raw.get("eventName")), new, old)
 
 
 def record_handler(record: DynamoDBRecord) -> int:

@@ -233,3 +233,34 @@ def test_a_failed_reservation_reaches_the_screens_as_a_stock_alert(outputs: dict
     assert [m["type"] for m in seen] == ["order.created", "order.stock", "stock.alert"]
     assert seen[-1]["inventoryStatus"] == "failed"
     assert seen[-1]["reason"].startswith("insufficient stock: PRD-002 requested")
+
+
+def test_stock_falling_below_the_threshold_is_a_stock_alert(outputs: dict[str, Any], staff_a: Api) -> None:
+    admin = Api(outputs["ApiUrl"], token_for(outputs, "shop-a", "admin"))
+    try:
+        # Given PRD-001 with exactly 10 units available (the stack's low-stock threshold is 5)
+        for _ in range(5):  # an earlier test's reservation may still be landing: 409, read again
+            status, stock = admin.get("/inventory/PRD-001")
+            assert status == 200, stock
+            on_hand = int(stock["attributes"]["reservedQuantity"]) + 10
+            status, stock = admin.patch("/inventory/PRD-001", {"version": stock["version"], "quantity": on_hand})
+            if status != 409:
+                break
+        assert status == 200, stock
+        with open_socket(outputs, token_for(outputs, "shop-a", "staff")) as screen:
+            # When an order leaves 4 of them
+            status, created = staff_a.post("/orders", order_body("PRD-001", 6))
+            assert status == 201, created
+            # Then the screen gets one alert for the product
+            deadline = time.monotonic() + RECEIVE_S
+            alert = None
+            while alert is None and time.monotonic() < deadline:
+                message = json.loads(screen.recv(timeout=max(0.01, deadline - time.monotonic())))
+                if message["type"] == "stock.alert" and message.get("productCode") == "PRD-001":
+                    alert = message
+        assert alert is not None
+        # (4 left, or fewer if an earlier test's reservation landed after the stock was set)
+        assert (alert["tenantCode"], alert["threshold"]) == ("shop-a", 5)
+        assert 0 <= alert["available"] <= 4
+    finally:
+        admin.close()
