@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError as AwsError
 from client.api import MAX_PAGES, Json, Page, ShopApi, dumps
 from client.errors import ApiError, ClientError
 from client.mail import DEFAULT_LIMIT, list_mail, mail_directory
-from client.outputs import cognito_client, load_stack
+from client.outputs import cognito_client, load_stack, load_values
 from client.seed import read_catalogue, report, seed_catalogue
 from client.users import UserAdmin, validate_tenant_code
 from client.watch import DEFAULT_MAX_RECONNECTS, Watcher, websocket_url
@@ -300,6 +300,15 @@ def inventory_restock(args: argparse.Namespace) -> Any:
 # -- the parser ------------------------------------------------------------------------------------
 
 
+def replay_failed(args: argparse.Namespace) -> Any:
+    from client.replay import Replayer
+
+    if args.max_messages < 1:
+        raise UsageError("--max-messages must be at least 1")
+    outputs = load_values(getattr(args, "outputs", None), getattr(args, "stack", None))
+    return Replayer(outputs, dry_run=args.dry_run, max_messages=args.max_messages).run()
+
+
 def _common() -> argparse.ArgumentParser:
     """Options every command takes, before or after the command name."""
     common = argparse.ArgumentParser(add_help=False)
@@ -359,9 +368,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("email")
 
     # ops
-    ops = group("ops", "operator: what the system did")
+    ops = group("ops", "operator: what the system did, and recovering from failures")
     p = command(ops, "mail", ops_mail, "the e-mails the local runtime sent, newest first")
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most this many ({DEFAULT_LIMIT})")
+    p = command(
+        ops,
+        "replay-failed",
+        replay_failed,
+        "re-drive the stream records in the on-failure queues (from the stream, else the history table)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="read and report; re-drive and delete nothing")
+    p.add_argument("--max-messages", type=int, default=100, help="per queue (100)")
 
     # session (top-level commands)
     p = command(groups, "login", login, "log in (USER_PASSWORD_AUTH) and keep the session")
@@ -427,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--add", type=int, required=True, help="units received")
     p.add_argument("--version", type=int, help="the version you read (else read and retried on conflict)")
     p.add_argument("--warehouse")
+
     return parser
 
 

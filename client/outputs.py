@@ -49,6 +49,23 @@ def default_outputs_path() -> Path:
 
 def parse_outputs(document: Any, stack: str | None = None, source: str = "outputs") -> Stack:
     """The `Stack` in an outputs document of either shape (`stack` picks one of several)."""
+    values, name = stack_values(document, stack, source)
+    missing = [key for key in _REQUIRED if not values.get(key)]
+    if missing:
+        raise ClientError(f"{source}: missing {', '.join(missing)}")
+    endpoint = values.get(AWS_ENDPOINT)
+    return Stack(
+        api_url=str(values[OUTPUT_API_URL]),
+        user_pool_id=str(values[OUTPUT_USER_POOL_ID]),
+        client_id=str(values[OUTPUT_USER_POOL_CLIENT_ID]),
+        region=str(values[OUTPUT_REGION]),
+        aws_endpoint_url=str(endpoint) if endpoint else None,
+        name=name,
+    )
+
+
+def stack_values(document: Any, stack: str | None = None, source: str = "outputs") -> tuple[dict[str, Any], str]:
+    """Every output of one stack in an outputs document of either shape, and the stack's name."""
     if not isinstance(document, dict):
         raise ClientError(f"{source}: expected a JSON object")
     if OUTPUT_USER_POOL_ID in document or OUTPUT_API_URL in document:
@@ -66,23 +83,22 @@ def parse_outputs(document: Any, stack: str | None = None, source: str = "output
         else:
             raise ClientError(f"{source}: several stacks ({', '.join(sorted(stacks))}): choose one with --stack")
         values = stacks[name]
-    missing = [key for key in _REQUIRED if not values.get(key)]
-    if missing:
-        raise ClientError(f"{source}: missing {', '.join(missing)}")
-    endpoint = values.get(AWS_ENDPOINT)
-    return Stack(
-        api_url=str(values[OUTPUT_API_URL]),
-        user_pool_id=str(values[OUTPUT_USER_POOL_ID]),
-        client_id=str(values[OUTPUT_USER_POOL_CLIENT_ID]),
-        region=str(values[OUTPUT_REGION]),
-        aws_endpoint_url=str(endpoint) if endpoint else None,
-        name=name,
-    )
+    return dict(values), name
 
 
 def load_stack(path: Path | None = None, stack: str | None = None) -> Stack:
     """Read the outputs file at `path` (default: `.local/outputs.json` if present, else `outputs.json`)."""
     path = path or default_outputs_path()
+    return parse_outputs(read_outputs_file(path), stack, source=str(path))
+
+
+def load_values(path: Path | None = None, stack: str | None = None) -> dict[str, Any]:
+    """Every output of the stack in the outputs file (table names, queue URLs, endpoints)."""
+    path = path or default_outputs_path()
+    return stack_values(read_outputs_file(path), stack, source=str(path))[0]
+
+
+def read_outputs_file(path: Path) -> Any:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -92,7 +108,7 @@ def load_stack(path: Path | None = None, stack: str | None = None) -> Stack:
         ) from None
     except ValueError as error:
         raise ClientError(f"{path}: not JSON ({error})") from None
-    return parse_outputs(document, stack, source=str(path))
+    return document
 
 
 def cognito_client(stack: Stack) -> Any:

@@ -32,7 +32,7 @@ def validate_tenant_code(code: str) -> str:
         raise ClientError("invalid tenant code: it must not be empty")
     if len(code) > MAX_TENANT_LENGTH:
         raise ClientError(f"invalid tenant code {code!r}: at most {MAX_TENANT_LENGTH} characters (has {len(code)})")
-    if not _TENANT_PATTERN.match(code):
+    if not _TENANT_PATTERN.fullmatch(code):
         raise ClientError(
             f"invalid tenant code {code!r}: use only letters, digits, '.', '_' and '-' (no '#', no spaces),"
             " starting with a letter or digit"
@@ -47,7 +47,7 @@ def validate_role(role: str) -> str:
 
 
 def validate_email(email: str) -> str:
-    if not _EMAIL_PATTERN.match(email):
+    if not _EMAIL_PATTERN.fullmatch(email):
         raise ClientError(f"invalid e-mail address {email!r}")
     return email
 

@@ -116,6 +116,8 @@ class Api(Construct):
         self.public_methods: list[apigw.Method] = []
         self.protected_methods: list[apigw.Method] = []
         for method, path, needs_token in names.API_ROUTES:
+            if path in names.DOCS_PATHS and not config.api_docs:
+                continue  # the stage serves no docs: API Gateway answers 403 to these paths
             resource = self.rest_api.root.resource_for_path(path)
             if needs_token:
                 self.protected_methods.append(

@@ -66,6 +66,9 @@ class Auth(Construct):
             "ApiClient",
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
+            # API clients log in with USER_PASSWORD/SRP and call the API with the ID token: no hosted
+            # UI, no OAuth flows, no callback URL (CDK's defaults) that anyone could be sent to.
+            disable_o_auth=True,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
             id_token_validity=ID_TOKEN_VALIDITY,

@@ -48,6 +48,8 @@ class StageConfig:
     mail_sender: str = names.DEFAULT_MAIL_SENDER
     # Staff screens get a stock alert when a product's available units fall below this.
     low_stock_threshold: int = 5
+    # Serve the OpenAPI document and Swagger UI (context `apiDocs`; by default on, except in prod).
+    api_docs: bool = True
 
     @property
     def is_prod(self) -> bool:
@@ -70,11 +72,13 @@ class StageConfig:
             value = node.try_get_context(key)
             return default if value is None else value
 
+        stage = stage or str(get(names.CONTEXT_STAGE, names.DEFAULT_STAGE))
+        docs = node.try_get_context(names.CONTEXT_API_DOCS)
         origins = get(names.CONTEXT_CORS_ALLOW_ORIGINS, ["*"])
         if isinstance(origins, str):
             origins = [origin.strip() for origin in origins.split(",") if origin.strip()]
         return cls(
-            stage=stage or str(get(names.CONTEXT_STAGE, names.DEFAULT_STAGE)),
+            stage=stage,
             cors_allow_origins=tuple(str(origin) for origin in origins),
             api_throttle_rate_limit=float(get(names.CONTEXT_API_THROTTLE_RATE, 100)),
             api_throttle_burst_limit=int(get(names.CONTEXT_API_THROTTLE_BURST, 200)),
@@ -83,4 +87,15 @@ class StageConfig:
             alarm_email=node.try_get_context(names.CONTEXT_ALARM_EMAIL) or None,
             mail_sender=str(get(names.CONTEXT_MAIL_SENDER, names.DEFAULT_MAIL_SENDER)),
             low_stock_threshold=int(get(names.CONTEXT_LOW_STOCK_THRESHOLD, 5)),
+            api_docs=stage != names.PROD_STAGE if docs is None else _flag(docs, names.CONTEXT_API_DOCS),
         )
+
+
+def _flag(value: Any, key: str) -> bool:
+    """A boolean context value: true/false from cdk.json, or "true"/"false" from `-c key=value`."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError(f"context {key} must be true or false, got {value!r}")
+    return text == "true"

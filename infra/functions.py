@@ -40,11 +40,17 @@ STREAM_BATCH_SIZE = 25
 # data-sync reserves stock a customer is waiting to see, so it takes records as soon as they come.
 PROJECTOR_BATCH_WINDOW = Duration.seconds(1)
 DATA_SYNC_BATCH_WINDOW = Duration.seconds(0)
-STREAM_RETRY_ATTEMPTS = 5
-# A record still unprocessed after 6 hours goes to the on-failure queue. DynamoDB keeps stream
-# records 24 hours and the queue message names the shard and sequence numbers, so 18 hours remain
-# to replay it from the stream (and the history table keeps every accepted version for good).
-STREAM_MAX_RECORD_AGE = Duration.hours(6)
+# Retry policy (docs/design.md, "Failed stream records"). Lambda retries a failed stream batch at
+# once, without a backoff we can set, and halves it first (bisect, not counted as retries): a
+# count of attempts is spent in seconds, so 5 attempts sent records to the queue after a fault of
+# a few seconds. The bound is the record's AGE instead: retries go on (no attempt limit) until a
+# record is 15 minutes old, so a fault of a few minutes (a throttled table, an SNS outage) heals
+# by itself, and a poison record holds its shard (ordered per key) for 15 minutes at most before
+# the on-failure queue takes its pointer. Then 23 h 45 min of the stream's 24 h remain to replay it
+# from the stream, and after that the history table (every accepted version) serves:
+# `python -m client ops replay-failed`.
+STREAM_RETRY_ATTEMPTS: int | None = None  # None: no count limit (MaximumRetryAttempts -1)
+STREAM_MAX_RECORD_AGE = Duration.minutes(15)
 
 # DynamoDB action sets, named once.
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
@@ -107,6 +113,7 @@ class Functions(Construct):
             names.ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
             names.ENV_STAGE: config.stage,
             names.ENV_CORS_ALLOW_ORIGINS: ",".join(config.cors_allow_origins),
+            names.ENV_API_DOCS: "true" if config.api_docs else "false",
         }
 
         self.api = self._function(API)

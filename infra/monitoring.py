@@ -59,6 +59,23 @@ class Monitoring(Construct):
             )
         )
         self.topic = sns.Topic(self, "AlarmTopic", display_name="Shop alarms", master_key=self.key, enforce_ssl=True)
+        # A topic policy REPLACES SNS's default one: with only the TLS deny that `enforce_ssl` writes,
+        # CloudWatch may not publish and every alarm is silent. Allow it, for this account's alarms only.
+        stack = Stack.of(self)
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"
+                    },
+                },
+            )
+        )
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         self._action = actions.SnsAction(self.topic)
@@ -140,7 +157,8 @@ class Monitoring(Construct):
         dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
-            dashboard_name=f"{names.stack_name(config.stage)}-order-flow",
+            # Dashboards are global to an account: the region keeps a second region's stack apart.
+            dashboard_name=f"{names.stack_name(config.stage)}-{Stack.of(self).region}-order-flow",
             default_interval=Duration.hours(3),
         )
         dashboard.add_widgets(

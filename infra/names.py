@@ -60,10 +60,18 @@ OUTPUT_DATA_TABLE = "DataTableName"
 OUTPUT_HISTORY_TABLE = "HistoryTableName"
 OUTPUT_SEQUENCES_TABLE = "SequencesTableName"
 OUTPUT_IDEMPOTENCY_TABLE = "IdempotencyTableName"
+# The stream consumers' on-failure queues (read by `python -m client ops replay-failed`).
+OUTPUT_PROJECTOR_FAILURES_QUEUE = "ProjectorFailuresQueueUrl"
+OUTPUT_DATA_SYNC_FAILURES_QUEUE = "DataSyncFailuresQueueUrl"
 
-# The OpenAPI document is the one route served without a token.
+# The API's description is served without a token: the OpenAPI document, Swagger UI's page and
+# its two cacheable assets (a stage may turn them off: CONTEXT_API_DOCS).
 OPENAPI_PATH = "/openapi.json"
 SWAGGER_PATH = "/swagger"
+SWAGGER_SCRIPT_PATH = "/swagger/ui.js"
+SWAGGER_STYLE_PATH = "/swagger/ui.css"
+DOCS_PATHS = (OPENAPI_PATH, SWAGGER_PATH, SWAGGER_SCRIPT_PATH, SWAGGER_STYLE_PATH)
+ENV_API_DOCS = "API_DOCS"
 
 # Powertools settings every function receives (values chosen in infra/functions.py).
 ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
@@ -91,6 +99,7 @@ FUNCTION_ENV_VARS = frozenset(
         ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE,
         ENV_STAGE,
         ENV_CORS_ALLOW_ORIGINS,
+        ENV_API_DOCS,
     }
 )
 
@@ -116,8 +125,7 @@ API_ROUTES: tuple[tuple[str, str, bool], ...] = (
     ("PATCH", "/products/{code}", True),
     ("GET", "/inventory/{productCode}", True),
     ("PATCH", "/inventory/{productCode}", True),
-    ("GET", OPENAPI_PATH, False),
-    ("GET", SWAGGER_PATH, False),
+    *(("GET", path, False) for path in DOCS_PATHS),
 )
 
 # cdk.json context keys.
@@ -130,4 +138,5 @@ CONTEXT_ALARM_EMAIL = "alarmEmail"
 CONTEXT_MAIL_SENDER = "mailSender"
 CONTEXT_LOW_STOCK_THRESHOLD = "lowStockThreshold"
 DEFAULT_MAIL_SENDER = "orders@example.com"
+CONTEXT_API_DOCS = "apiDocs"
 PROD_STAGE = "prod"

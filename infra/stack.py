@@ -72,6 +72,16 @@ class ShopStack(Stack):
             (names.OUTPUT_HISTORY_TABLE, self.tables.history.table_name, "History table"),
             (names.OUTPUT_SEQUENCES_TABLE, self.tables.sequences.table_name, "Sequences table"),
             (names.OUTPUT_IDEMPOTENCY_TABLE, self.tables.idempotency.table_name, "Idempotency table"),
+            (
+                names.OUTPUT_PROJECTOR_FAILURES_QUEUE,
+                self.functions.projector_dlq.queue_url,
+                "Command-stream records that exhausted their retries",
+            ),
+            (
+                names.OUTPUT_DATA_SYNC_FAILURES_QUEUE,
+                self.functions.data_sync_dlq.queue_url,
+                "Data-stream records that exhausted their retries",
+            ),
         ):
             CfnOutput(self, output_id, value=value, description=description)
 

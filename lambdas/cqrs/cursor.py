@@ -13,7 +13,10 @@ import json
 
 from cqrs.errors import InvalidCursorError
 
-_MAX_CURSOR_LENGTH = 512
+MAX_CURSOR_LENGTH = 512
+# What `encode_cursor` writes: unpadded base64url. Documented on the listing routes.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+_MAX_CURSOR_LENGTH = MAX_CURSOR_LENGTH
 
 
 def encode_cursor(sk: str) -> str:

@@ -15,8 +15,12 @@ TENANT_PREFIX = "TENANT"
 MAX_CODE_LENGTH = 64
 
 # Codes end up inside keys, URLs and log lines: allow a conservative, unambiguous alphabet.
-_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# Matched against the WHOLE string (`fullmatch`): Python's `$` also matches before a final
+# newline, and `shop-a\n` would be a partition of its own. The `^...$` form is for the OpenAPI
+# document and pydantic, whose regexes end `$` at the end of the text.
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_TYPE = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def validate_code(code: object, field: str = "code") -> str:
@@ -25,7 +29,7 @@ def validate_code(code: object, field: str = "code") -> str:
         raise ValidationError(field, "must be a non-empty string")
     if len(code) > MAX_CODE_LENGTH:
         raise ValidationError(field, f"must be at most {MAX_CODE_LENGTH} characters")
-    if not _CODE_PATTERN.match(code):
+    if not _CODE.fullmatch(code):
         raise ValidationError(
             field, "may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit"
         )
@@ -51,7 +55,7 @@ def tenant_of_pk(pk: str) -> str:
 
 def generate_sk(entity_type: str, code: str, field: str = "code") -> str:
     """`<TYPE>#<code>`, e.g. `ORDER#ORD-000001`."""
-    if not _TYPE_PATTERN.match(entity_type):
+    if not _TYPE.fullmatch(entity_type):
         raise ValidationError("type", f"invalid entity type {entity_type!r}")
     return f"{entity_type}{KEY_SEPARATOR}{validate_code(code, field)}"
 

@@ -36,7 +36,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/inventory/<productCode>"): _ADMIN_ONLY,
 }
 # Served without a token, as API Gateway serves them without the authorizer.
-PUBLIC = frozenset({("GET", "/openapi.json"), ("GET", "/swagger")})
+PUBLIC = frozenset(
+    {("GET", "/openapi.json"), ("GET", "/swagger"), ("GET", "/swagger/ui.js"), ("GET", "/swagger/ui.css")}
+)
 _USER = "user"
 
 

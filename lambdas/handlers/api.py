@@ -13,6 +13,8 @@ from handlers.access import authorize
 from handlers.docs import register_docs
 from handlers.errors import register_error_handlers
 from handlers.observability import logger, metrics, tracer
+from handlers.request_body import install as read_json_bodies
+from handlers.request_path import refuse_control_characters
 from handlers.routes import inventory, orders, products
 
 
@@ -23,7 +25,8 @@ def _cors() -> CORSConfig:
 
 
 app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
-app.use([authorize])
+read_json_bodies(app)
+app.use([refuse_control_characters, authorize])
 app.include_router(orders.router)
 app.include_router(products.router)
 app.include_router(inventory.router)

@@ -1,6 +1,10 @@
 """Every domain error becomes one HTTP status and one JSON shape: {"message", "field"?, ...}.
 
-Routes never catch exceptions; this module is the only place that knows the mapping.
+Routes never catch exceptions; this module is the only place that knows the mapping. Only the
+errors named here are client errors: anything else raised while serving a request is a server
+bug, answered 500, logged with its stack and counted (`UnhandledErrors`, and API Gateway's 5XXError
+that the 5xx alarm watches), even a `UnicodeDecodeError` or `RecursionError` (the request body is
+decoded and parsed in `handlers.request_body`, which raises its own errors).
 """
 
 from __future__ import annotations
@@ -9,17 +13,16 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.metrics import MetricUnit
 
 from cqrs.errors import AuthorizationError, CqrsError, NotFoundError, ValidationError, VersionMismatchError
 from handlers.idempotency import HEADER, IdempotencyKeyInProgressError, IdempotencyKeyReusedError
 from handlers.json_body import json_response
-from handlers.observability import logger
+from handlers.observability import logger, metrics
+from handlers.request_body import MalformedBodyError, UnsupportedMediaTypeError
 from shop.errors import PriceMismatchError, StockConflictError
-from shop.status import TransitionError
+from shop.status import StockNotReservedError, TransitionError
 
 
 def error_body(message: str, **details: Any) -> dict[str, Any]:
@@ -36,8 +39,6 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
 
 def request_validation(error: RequestValidationError) -> Response:
     problems = list(error.errors())
-    if any(problem.get("type") == "json_invalid" for problem in problems):
-        return json_response(400, error_body("body: malformed JSON", field="body"))
     fields = []
     for problem in problems:
         location = tuple(problem.get("loc") or ())
@@ -46,7 +47,8 @@ def request_validation(error: RequestValidationError) -> Response:
         elif problem.get("type") == "missing":
             message = "is required"
         else:
-            message = str(problem.get("msg", "is invalid"))
+            # A rule of our own (shop.text, ...) reads "Value error, <reason>": keep the reason.
+            message = str(problem.get("msg", "is invalid")).removeprefix("Value error, ")
         fields.append({"field": _field_path(location), "message": message})
     first = fields[0] if fields else {"field": "body", "message": "is invalid"}
     return json_response(422, error_body(f"{first['field']}: {first['message']}", field=first["field"], errors=fields))
@@ -55,18 +57,13 @@ def request_validation(error: RequestValidationError) -> Response:
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     app.exception_handler(RequestValidationError)(request_validation)
 
-    @app.exception_handler(UnicodeDecodeError)
-    def _not_utf8(_: UnicodeDecodeError) -> Response:
-        return json_response(400, error_body("body: malformed JSON (not UTF-8)", field="body"))
+    @app.exception_handler(MalformedBodyError)
+    def _malformed(error: MalformedBodyError) -> Response:
+        return json_response(400, error_body(str(error), field=error.field))
 
-    @app.exception_handler(RecursionError)
-    def _too_deep(_: RecursionError) -> Response:
-        # Only the JSON parser recurses on client input: a body nested thousands of levels deep.
-        return json_response(400, error_body("body: malformed JSON (nested too deeply)", field="body"))
-
-    @app.exception_handler(RequestUnsupportedContentType)
-    def _content_type(_: RequestUnsupportedContentType) -> Response:
-        return json_response(415, error_body("Content-Type must be application/json", field="Content-Type"))
+    @app.exception_handler(UnsupportedMediaTypeError)
+    def _media_type(error: UnsupportedMediaTypeError) -> Response:
+        return json_response(415, error_body(str(error), field=error.field))
 
     @app.exception_handler(ValidationError)
     def _validation(error: ValidationError) -> Response:
@@ -96,6 +93,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _transition(error: TransitionError) -> Response:
         return json_response(400, error_body(str(error), field="status"))
 
+    @app.exception_handler(StockNotReservedError)
+    def _not_reserved(error: StockNotReservedError) -> Response:
+        return json_response(409, error_body(str(error), field=error.field, inventoryStatus=error.inventory_status))
+
     @app.exception_handler(PriceMismatchError)
     def _price(error: PriceMismatchError) -> Response:
         return json_response(
@@ -114,5 +115,6 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
         # Never leak internals; the log has the stack trace and the request id correlates them.
-        logger.exception("unhandled error")
+        logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+        metrics.add_metric(name="UnhandledErrors", unit=MetricUnit.Count, value=1)
         return json_response(500, error_body("internal error"))

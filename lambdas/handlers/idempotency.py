@@ -38,7 +38,7 @@ class IdempotencyKeyInProgressError(CqrsError):
 
 
 def validate_key(key: str) -> str:
-    if not _KEY_PATTERN.match(key):
+    if not _KEY_PATTERN.fullmatch(key):  # fullmatch: `$` would allow a final newline
         raise ValidationError(HEADER, "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
     return key
 

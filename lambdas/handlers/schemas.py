@@ -115,11 +115,18 @@ def json_content(model: type[BaseModel], description: str) -> OpenAPIResponse:
 ERRORS: dict[int, OpenAPIResponse] = {
     status: json_content(ErrorOut, description)
     for status, description in {
-        400: "Malformed request or forbidden transition",
+        400: "The body is not readable JSON (not UTF-8, malformed, nested too deeply, NaN), or a "
+        "business rule refuses the status transition (as the seed: e.g. pending to shipped, or "
+        "anything but cancelled after a failed reservation)",
         401: "Missing or invalid token",
         403: "The token's tenant or role does not allow this",
         404: "Not found in your tenant",
-        409: "Version or price conflict",
-        422: "Invalid field",
+        409: "Conflict: a stale `version`, a quoted price that differs from the catalogue's, stock "
+        "set below the reserved units, or an order moved to processing or shipped before its "
+        "stock is reserved (`field` is `inventoryStatus`; retry once it is)",
+        415: "The body is not JSON: Content-Type must be application/json or */*+json (charset utf-8)",
+        422: "A field breaks the documented schema (`field` names it), or a rule the schema cannot "
+        "express: integers are integer literals (1.0 is refused), a product that does not exist or "
+        "is inactive, a restock past the maximum stock",
     }.items()
 }

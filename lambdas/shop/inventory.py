@@ -6,12 +6,12 @@ from typing import Any
 
 from cqrs.clock import iso_timestamp
 from cqrs.context import UserContext
-from cqrs.errors import NotFoundError, VersionMismatchError
+from cqrs.errors import NotFoundError, ValidationError, VersionMismatchError
 from cqrs.items import Command, Item
 from cqrs.services import CqrsServices
 from shop.entities import inventory_sk
 from shop.errors import StockConflictError
-from shop.models import UpdateInventoryRequest
+from shop.models import MAX_STOCK_QUANTITY, UpdateInventoryRequest
 from shop.products import ProductService
 
 DEFAULT_WAREHOUSE = "MAIN"
@@ -52,6 +52,12 @@ class InventoryService:
 
         old_quantity = int(before["quantity"])
         quantity = request.quantity if request.quantity is not None else old_quantity + (request.restock or 0)
+        if quantity > MAX_STOCK_QUANTITY:
+            # The model caps each field; the sum of a restock and what is on hand is capped here.
+            raise ValidationError(
+                "restock",
+                f"{old_quantity} on hand + {request.restock} would exceed the maximum of {MAX_STOCK_QUANTITY} units",
+            )
         reserved = int(before["reservedQuantity"])
         if quantity < reserved:
             raise StockConflictError("quantity", f"{quantity} is below the {reserved} units reserved by open orders")

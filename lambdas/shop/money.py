@@ -6,25 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from shop.currencies import MINOR_UNITS
+
 TAX_RATE = Decimal("0.10")
 DEFAULT_MINOR_UNITS = 2
-# ISO 4217 currencies whose minor unit is not 2 digits (the ones a shop is likely to meet).
-_MINOR_UNITS = {
-    "JPY": 0,
-    "KRW": 0,
-    "VND": 0,
-    "CLP": 0,
-    "ISK": 0,
-    "BHD": 3,
-    "KWD": 3,
-    "JOD": 3,
-    "OMR": 3,
-    "TND": 3,
-}
 
 
 def minor_units(currency: str) -> int:
-    return _MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)
+    return MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:

@@ -10,6 +10,11 @@ Registered for `ORDER#` changes of the data table:
 
 An order with a `customerEmail` also gets one e-mail per customer-facing event (placed, confirmed,
 shipped, delivered, cancelled) through `shop.customer_mail.CustomerMail`, after the SNS messages.
+The API lets an order be processed or shipped only once its stock is reserved
+(`shop.status.validate_transition`); the data-sync holds the same rule when it settles: a
+shipment whose stock it could not deduct (the order never held a reservation, and the stock is
+short) is recorded as `inventoryStatus: failed` with its reason, raises the
+`inventory_reservation_failed` alert, and sends no shipping or delivery notice, never as if fine.
 
 Every decision is taken on the order as it is NOW in the data table (`StockService.settle`), not on
 the stream image, and every effect is exactly-once: stock changes are marked on the order in the
@@ -83,6 +88,17 @@ class OrderDataSyncHandler:
         self._alert_if_failed(order)
         if status == OrderStatus.CANCELLED:
             self._notifications.cancellation_notice(order)
+        elif order.attributes.get("inventoryStatus") != InventoryStatus.DEDUCTED:
+            # Goods without stock behind them: the alert above tells operators; the customer is
+            # not told the order shipped.
+            logger.error(
+                "order shipped without deducted stock; no notice sent",
+                extra={
+                    "tenant": tenant_code,
+                    "order": order_code,
+                    "inventoryStatus": order.attributes.get("inventoryStatus"),
+                },
+            )
         elif status == OrderStatus.SHIPPED:
             self._notifications.shipping_notification(order)
         else:

@@ -10,6 +10,8 @@ import pytest
 from infra import names
 from tests.infra.conftest import CDK_CONTEXT, Synthesized
 
+DOCS = {("GET", "/openapi.json"), ("GET", "/swagger"), ("GET", "/swagger/ui.js"), ("GET", "/swagger/ui.css")}
+
 
 def _paths(synth: Synthesized) -> dict[str, str]:
     """Logical id of each API resource (and of the root, via the RestApi) -> its full path."""
@@ -56,15 +58,52 @@ def test_every_route_but_the_documents_is_behind_the_cognito_authorizer(dev: Syn
             assert props["AuthorizationType"] == "NONE", (method, path)
             assert "AuthorizerId" not in props
     public = {(m, p) for m, p, needs_token in names.API_ROUTES if not needs_token}
-    assert public == {("GET", "/openapi.json"), ("GET", "/swagger")}
+    assert public == DOCS
 
 
 def test_only_cors_preflights_and_the_documents_are_open(dev: Synthesized) -> None:
     open_methods = {key for key, props in _methods(dev).items() if props["AuthorizationType"] == "NONE"}
     preflights = {key for key in open_methods if key[0] == "OPTIONS"}
-    assert open_methods - preflights == {("GET", "/openapi.json"), ("GET", "/swagger")}
+    assert open_methods - preflights == DOCS
     for key in preflights:
         assert _methods(dev)[key]["Integration"]["Type"] == "MOCK"
+
+
+def test_prod_serves_no_docs_by_default(prod: Synthesized) -> None:
+    # The stage setting (`apiDocs`, off in prod unless set): API Gateway declares none of the
+    # docs routes, the function is told so too, and every route left needs a token.
+    methods = _methods(prod)
+    assert not {path for _, path in methods} & {path for _, path in DOCS}
+    assert {
+        key for key, props in methods.items() if props["AuthorizationType"] == "NONE" and key[0] != "OPTIONS"
+    } == set()
+    api = prod.json["Resources"][prod.logical_id(prod.stack.functions.api)]["Properties"]
+    assert api["Environment"]["Variables"]["API_DOCS"] == "false"
+
+
+def test_dev_serves_the_docs(dev: Synthesized) -> None:
+    api = dev.json["Resources"][dev.logical_id(dev.stack.functions.api)]["Properties"]
+    assert api["Environment"]["Variables"]["API_DOCS"] == "true"
+
+
+@pytest.mark.parametrize(("value", "expected"), [(True, True), (False, False), ("true", True), ("false", False)])
+def test_the_api_docs_setting_reads_booleans_and_strings(value: object, expected: bool) -> None:
+    import aws_cdk as cdk
+
+    from infra.config import StageConfig
+
+    app = cdk.App(context={"apiDocs": value})
+    assert StageConfig.from_context(app, "prod").api_docs is expected
+    assert StageConfig.from_context(app, "dev").api_docs is expected
+
+
+def test_the_api_docs_setting_refuses_other_values() -> None:
+    import aws_cdk as cdk
+
+    from infra.config import StageConfig
+
+    with pytest.raises(ValueError, match="apiDocs must be true or false"):
+        StageConfig.from_context(cdk.App(context={"apiDocs": "maybe"}), "dev")
 
 
 def test_authorizer_trusts_only_this_stacks_user_pool(dev: Synthesized) -> None:

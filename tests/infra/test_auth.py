@@ -72,3 +72,17 @@ def test_prod_pool_is_protected_and_retained(prod: Synthesized) -> None:
     pool_id = prod.logical_id(prod.stack.auth.user_pool)
     assert prod.json["Resources"][pool_id]["DeletionPolicy"] == "Retain"
     assert _pool(prod)["DeletionProtection"] == "ACTIVE"
+
+
+def test_the_app_client_has_oauth_turned_off(dev: Synthesized, prod: Synthesized) -> None:
+    for synth in (dev, prod):
+        client = _client(synth)
+        assert client["AllowedOAuthFlowsUserPoolClient"] is False
+        for key in (
+            "AllowedOAuthFlows",
+            "AllowedOAuthScopes",
+            "CallbackURLs",
+            "LogoutURLs",
+            "DefaultRedirectURI",
+        ):
+            assert key not in client, key

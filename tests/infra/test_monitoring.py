@@ -84,3 +84,53 @@ def test_order_flow_dashboard(dev: Synthesized) -> None:
     body = str(dashboard["Properties"]["DashboardBody"])
     for metric in ("IteratorAge", "ApproximateNumberOfMessagesVisible", "5XXError", "Invocations"):
         assert metric in body
+
+
+def test_cloudwatch_may_publish_to_the_alarm_topic_for_this_accounts_alarms_only(dev: Synthesized) -> None:
+    topic_ref = {"Ref": dev.logical_id(dev.stack.monitoring.topic)}
+    (policy,) = [
+        p["Properties"]
+        for p in dev.resources("AWS::SNS::TopicPolicy").values()
+        if p["Properties"]["Topics"] == [topic_ref]
+    ]
+    statements = policy["PolicyDocument"]["Statement"]
+    allow = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow == [
+        {
+            "Sid": "AllowCloudWatchAlarmsToPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_ref,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "ArnLike": {
+                    "aws:SourceArn": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                "arn:",
+                                {"Ref": "AWS::Partition"},
+                                ":cloudwatch:",
+                                {"Ref": "AWS::Region"},
+                                ":",
+                                {"Ref": "AWS::AccountId"},
+                                ":alarm:*",
+                            ],
+                        ]
+                    }
+                },
+            },
+        }
+    ]
+    # ... and the TLS-only deny is kept beside it
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_dashboard_name_holds_the_stage_and_the_region(dev: Synthesized, prod: Synthesized) -> None:
+    for synth, stage in ((dev, "dev"), (prod, "prod")):
+        (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+        name = dashboard["Properties"]["DashboardName"]
+        assert name == {"Fn::Join": ["", [f"{synth.stack.stack_name}-", {"Ref": "AWS::Region"}, "-order-flow"]]}
+        assert stage in synth.stack.stack_name

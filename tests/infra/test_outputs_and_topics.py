@@ -19,7 +19,16 @@ def test_outputs_have_the_stable_names(dev: Synthesized) -> None:
         names.OUTPUT_HISTORY_TABLE,
         names.OUTPUT_SEQUENCES_TABLE,
         names.OUTPUT_IDEMPOTENCY_TABLE,
+        names.OUTPUT_PROJECTOR_FAILURES_QUEUE,
+        names.OUTPUT_DATA_SYNC_FAILURES_QUEUE,
     }
+
+
+def test_the_failure_queue_outputs_are_the_stream_consumers_queues(dev: Synthesized) -> None:
+    outputs = {key: value["Value"] for key, value in dev.json["Outputs"].items()}
+    functions = dev.stack.functions
+    assert outputs[names.OUTPUT_PROJECTOR_FAILURES_QUEUE] == {"Ref": dev.logical_id(functions.projector_dlq)}
+    assert outputs[names.OUTPUT_DATA_SYNC_FAILURES_QUEUE] == {"Ref": dev.logical_id(functions.data_sync_dlq)}
 
 
 def test_outputs_point_at_the_real_resources(dev: Synthesized) -> None:

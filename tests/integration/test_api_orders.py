@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from tests.integration.conftest import AwsEnv
 from tests.support.seed import SEED_ORDER, order_body
 
@@ -86,15 +88,48 @@ def test_quantities_are_bounded_positive_integers(catalogue: Any) -> None:
         assert refused.body["field"] == "items[0].quantity"
 
 
+def reserve_stock_of(order: dict[str, Any]) -> None:
+    """Record the reservation as the data-sync would (no stream runs in these tests)."""
+    from cqrs.context import UserContext
+    from shop.wiring import shop
+
+    ctx = UserContext.system("shop-a", "data-sync")
+    shop().core.commands.publish_partial_update(order["pk"], order["sk"], 1, {"inventoryStatus": "reserved"}, ctx)
+
+
 def test_status_lifecycle_stamps_shipped_and_delivered(catalogue: Any) -> None:
-    code = catalogue("POST", "/orders", SEED_ORDER).body["code"]
+    order = catalogue("POST", "/orders", SEED_ORDER).body
+    code = order["code"]
+    reserve_stock_of(order)
     for status in ("confirmed", "processing", "shipped", "delivered"):
         moved = catalogue("PATCH", f"/orders/{code}/status", {"status": status})
         assert moved.status == 200, moved.body
         assert moved.body["attributes"]["status"] == status
     attributes = moved.body["attributes"]
     assert attributes["shippedAt"] <= attributes["deliveredAt"]
-    assert moved.body["version"] == 5
+    assert moved.body["version"] == 6
+
+
+@pytest.mark.parametrize("stock", ["pending", "released", "skipped"])
+def test_an_order_is_processed_only_when_its_stock_is_reserved(catalogue: Any, stock: str) -> None:
+    from cqrs.context import UserContext
+    from shop.wiring import shop
+
+    order = catalogue("POST", "/orders", SEED_ORDER).body
+    ctx = UserContext.system("shop-a", "data-sync")
+    shop().core.commands.publish_partial_update(order["pk"], order["sk"], 1, {"inventoryStatus": stock}, ctx)
+    assert catalogue("PATCH", f"/orders/{order['code']}/status", {"status": "confirmed"}).status == 200
+
+    refused = catalogue("PATCH", f"/orders/{order['code']}/status", {"status": "processing"})
+
+    assert refused.status == 409
+    assert refused.body == {
+        "message": f"Cannot transition from confirmed to processing: inventoryStatus is '{stock}', "
+        "and an order may become processing only when it is 'reserved'",
+        "field": "inventoryStatus",
+        "inventoryStatus": stock,
+    }
+    assert catalogue("GET", f"/orders/{order['code']}").body["attributes"]["status"] == "confirmed"
 
 
 def test_forbidden_transitions_are_400_as_in_the_seed(catalogue: Any) -> None:

@@ -230,15 +230,65 @@ def test_order_cancelled_before_its_reservation_ran_reserves_nothing(api: Any, p
     assert inbox.types(code) == ["cancellation_notice"]
 
 
-def test_order_shipped_before_its_reservation_ran_is_deducted_once(api: Any, pump: StreamPump, inbox: Inbox) -> None:
+def test_an_order_is_processed_only_once_its_stock_is_reserved(api: Any, pump: StreamPump, inbox: Inbox) -> None:
     add_product(api, "PRD-001", 10)
     pump.drain()
 
+    # A client faster than the data-sync: confirming is allowed, processing waits for the stock
     code = place_order(api, {"PRD-001": 3})
-    for status in ("confirmed", "processing", "shipped"):
+    assert set_status(api, code, "confirmed").status == 200
+    early = set_status(api, code, "processing")
+    assert early.status == 409, early.body
+    assert (early.body["field"], early.body["inventoryStatus"]) == ("inventoryStatus", "pending")
+    assert "inventoryStatus is 'pending'" in early.body["message"]
+    assert order(api, code)["attributes"]["status"] == "confirmed"
+
+    # Once the reservation has run, the same request succeeds and the shipment deducts once
+    pump.drain()
+    for status in ("processing", "shipped"):
         assert set_status(api, code, status).status == 200
+    pump.drain()
+    assert stock(api, "PRD-001") == (7, 0)
+    assert order(api, code)["attributes"]["inventoryStatus"] == "deducted"
+    assert inbox.types(code) == ["order_confirmation", "shipping_notification"]
+
+
+def shipped_behind_the_apis_back(api: Any, code: str) -> None:
+    """An order made `shipped` with its reservation still pending, as only a writer that skips the
+    API's rule could (an import, an older version of the API): the data-sync must hold the rule."""
+    from cqrs.context import UserContext
+
+    current = order(api, code)
+    ctx = UserContext.system("shop-a", "import")
+    shop().core.commands.publish_partial_update(
+        current["pk"], current["sk"], current["version"], {"status": "shipped"}, ctx
+    )
+
+
+def test_the_data_sync_deducts_a_shipment_that_skipped_the_reservation_when_stock_allows(
+    api: Any, pump: StreamPump, inbox: Inbox
+) -> None:
+    add_product(api, "PRD-001", 10)
+    pump.drain()
+    code = place_order(api, {"PRD-001": 3})
+    shipped_behind_the_apis_back(api, code)
     pump.drain()
 
     assert stock(api, "PRD-001") == (7, 0)
     assert order(api, code)["attributes"]["inventoryStatus"] == "deducted"
     assert inbox.types(code) == ["order_confirmation", "shipping_notification"]
+
+
+def test_the_data_sync_never_records_a_shipment_without_stock_as_fine(api: Any, pump: StreamPump, inbox: Inbox) -> None:
+    add_product(api, "PRD-001", 2)
+    pump.drain()
+    code = place_order(api, {"PRD-001": 3})
+    shipped_behind_the_apis_back(api, code)
+    pump.drain()
+
+    # Nothing deducted, the order says why, operators get the alert, the customer no shipping notice
+    assert stock(api, "PRD-001") == (2, 0)
+    attributes = order(api, code)["attributes"]
+    assert (attributes["status"], attributes["inventoryStatus"]) == ("shipped", "failed")
+    assert attributes["inventoryFailure"]["lines"] == [{"productCode": "PRD-001", "requested": 3, "available": 2}]
+    assert inbox.types(code) == ["inventory_reservation_failed", "order_confirmation"]

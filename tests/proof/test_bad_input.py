@@ -33,8 +33,8 @@ def line(product: str, quantity: Any) -> dict[str, Any]:
     return {**order_body(product, 1), "items": [{"productCode": product, "quantity": quantity}]}
 
 
-def cases(product: str, order: str) -> list[tuple[str, str, str, Any]]:
-    """(name, method, path, body): body is bytes (sent as is), None (no body) or JSON-able."""
+def cases(product: str, order: str) -> list[tuple[Any, ...]]:
+    """(name, method, path, body[, headers]): body is bytes (sent as is), None (no body) or JSON-able."""
     good = order_body(product, 1)
     product_body = {"code": "PRF-NEW", "name": "n", "categoryCode": "C", "sku": "S", "price": 1, "currency": "USD"}
     address = good["shippingAddress"]
@@ -161,6 +161,52 @@ def cases(product: str, order: str) -> list[tuple[str, str, str, Any]]:
         ("DELETE the products", "DELETE", "/products", None),
         ("POST to inventory", "POST", f"/inventory/{product}", {"version": 1, "restock": 1}),
         ("path traversal", "GET", "/orders/../products", None),
+        # text that should never be stored, URLs that would run, limits, codes as whole strings
+        ("NUL in product name", "POST", "/products", {**product_body, "name": "a\u0000b"}),
+        ("C1 control in description", "POST", "/products", {**product_body, "description": "a\u0085b"}),
+        (
+            "bidi override in street",
+            "POST",
+            "/orders",
+            {**good, "shippingAddress": {**address, "street": "1\u202eMain"}},
+        ),
+        ("bidi isolate in city", "POST", "/orders", {**good, "shippingAddress": {**address, "city": "\u2067Tokyo"}}),
+        ("escape in customer id", "POST", "/orders", {**good, "customerId": "C\u001b[31m"}),
+        ("javascript: image", "POST", "/products", {**product_body, "images": ["javascript:alert(1)"]}),
+        ("data: image", "POST", "/products", {**product_body, "images": ["data:text/html,<script>x</script>"]}),
+        ("http: image", "PATCH", f"/products/{product}", {"version": 1, "images": ["http://cdn.example.com/a.png"]}),
+        ("overlong image URL", "POST", "/products", {**product_body, "images": ["https://a.example/" + "a" * 500]}),
+        ("isActive as 0", "POST", "/products", {**product_body, "isActive": 0}),
+        ("isActive as string", "PATCH", f"/products/{product}", {"version": 1, "isActive": "false"}),
+        ("unknown currency", "POST", "/products", {**product_body, "currency": "ABC"}),
+        ("restock past the maximum", "PATCH", f"/inventory/{product}", {"version": 1, "restock": 1_000_000_000}),
+        ("null quantity", "PATCH", f"/inventory/{product}", {"version": 1, "quantity": None}),
+        ("code with a newline inside", "POST", "/products", {**product_body, "code": "PRF\nNL"}),
+        ("path code with a trailing newline", "GET", f"/products/{product}%0A", None),
+        ("order path with a trailing newline", "PATCH", f"/orders/{order}%0A/status", {"status": "cancelled"}),
+        ("cursor not base64url", "GET", "/products?cursor=a%2Bb%2Fc%3D", None),
+        # bodies that are not JSON by their Content-Type
+        ("multipart without boundary", "POST", "/orders", good, {"Content-Type": "multipart/form-data"}),
+        ("multipart empty boundary", "POST", "/orders", good, {"Content-Type": "multipart/form-data; boundary="}),
+        (
+            "multipart form",
+            "PATCH",
+            f"/orders/{order}/status",
+            b'--B\r\nContent-Disposition: form-data; name="status"\r\n\r\ncancelled\r\n--B--\r\n',
+            {"Content-Type": "multipart/form-data; boundary=B"},
+        ),
+        (
+            "urlencoded form",
+            "POST",
+            "/products",
+            b"code=PRF-F&name=n",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        ("text/plain JSON", "POST", "/orders", good, {"Content-Type": "text/plain"}),
+        ("jsonp", "POST", "/orders", good, {"Content-Type": "application/jsonp"}),
+        ("latin-1 charset", "POST", "/orders", good, {"Content-Type": "application/json; charset=latin-1"}),
+        ("garbage content type", "POST", "/orders", good, {"Content-Type": ";;=/;"}),
+        ("long content type", "POST", "/orders", good, {"Content-Type": "application/" + "x" * 4000}),
     ]
 
 
@@ -210,14 +256,17 @@ def test_every_bad_request_gets_a_4xx_with_a_message_and_writes_nothing(
     assert status == 200
 
     wrong = []
-    for name, method, path, body in cases(tenant["product"], tenant["order"]):
+    corpus = cases(tenant["product"], tenant["order"])
+    for name, method, path, body, *headers in corpus:
+        extra = headers[0] if headers else None
         if isinstance(body, bytes):
-            status, answer = admin.request(method, path, raw=body)
+            status, answer = admin.request(method, path, raw=body, headers=extra)
         else:
-            status, answer = admin.request(method, path, body)
+            status, answer = admin.request(method, path, body, headers=extra)
         has_message = isinstance(answer, dict) and isinstance(answer.get("message"), str) and answer["message"]
         if not (400 <= status < 500 and has_message):
             wrong.append((name, method, path, status, str(answer)[:200]))
+    print(f"bad input: {len(corpus)} requests, {len(wrong)} answered other than 4xx with a message")
     assert not wrong, "\n".join(map(str, wrong))
 
     # Nothing written: no new item in any table (no order, no sequence number, no version)

@@ -4,6 +4,7 @@ no 5xx, and every response conforms to the documented response models. Bounded: 
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -27,6 +29,43 @@ TIME_BOX_S = 75.0
 MIN_SENT_PER_OPERATION = 5  # the time box must not silently turn the fuzz into nothing
 REQUEST_TIMEOUT_S = 15.0
 CHECKS = [not_a_server_error, response_schema_conformance]
+# Bodies sent with other Content-Types and headers than the document's (how a 500 once hid there)
+MEDIA_EXAMPLES = 150
+MEDIA_TIME_BOX_S = 60.0
+NOT_JSON = [
+    "multipart/form-data",
+    "multipart/form-data; boundary=",
+    'multipart/form-data; boundary="',
+    "multipart/form-data; boundary=B",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "application/jsonp",
+    "application/json; charset=latin-1",
+    "application/xml",
+    ";",
+    "/",
+]
+_PRINTABLE = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
+CONTENT_TYPES = st.one_of(
+    st.sampled_from(NOT_JSON),
+    st.text(alphabet=_PRINTABLE, max_size=120),
+    st.builds(
+        "{}/{}{}".format,
+        st.sampled_from(["application", "multipart", "text", "*", "x", ""]),
+        st.sampled_from(["json", "form-data", "x-www-form-urlencoded", "plain", "vnd.a+json", "+json", "*", ""]),
+        st.sampled_from(["", "; charset=utf-8", "; boundary=", "; boundary=x", ";", ";;=", "; charset=latin-1"]),
+    ),
+)
+EXTRA_HEADERS = st.dictionaries(
+    st.sampled_from(["Accept", "Accept-Charset", "Content-Language", "X-Forwarded-For", "Idempotency-Key", "Origin"]),
+    st.text(alphabet=_PRINTABLE, max_size=80),
+    max_size=3,
+)
+RAW_BODIES = st.one_of(
+    st.none(),  # the operation's own (schema-valid) JSON body
+    st.binary(max_size=200),
+    st.sampled_from([b"customerId=C1&items=1", b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--B--']),
+)
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +176,47 @@ def test_real_responses_conform_to_the_documented_models(
         response = send(case, fuzz_api, session)
         assert response.status_code < 300, (method, path, response.text)
         case.validate_response(response, checks=CHECKS)
+
+
+def test_bodies_with_other_content_types_and_headers_never_get_a_5xx(
+    fuzz_schema: Any, fuzz_api: RecordingApi, session: requests.Session
+) -> None:
+    deadline = time.monotonic() + MEDIA_TIME_BOX_S
+    operations = [
+        op for op in (r.ok() for r in fuzz_schema.get_all_operations()) if op.method.upper() in ("POST", "PATCH")
+    ]
+    assert len(operations) == 5, [op.label for op in operations]
+    cases = st.one_of(*(op.as_strategy(generation_mode=GenerationMode.POSITIVE) for op in operations))
+    sent: list[tuple[str, int]] = []
+    wrong: list[str] = []
+
+    @settings(
+        max_examples=MEDIA_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases, content_type=CONTENT_TYPES, headers=EXTRA_HEADERS, raw=RAW_BODIES)
+    def fuzz(case: Any, content_type: str, headers: dict[str, str], raw: bytes | None) -> None:
+        if time.monotonic() > deadline:
+            return
+        url = f"http://{fuzz_api.host}:{fuzz_api.port}{case.formatted_path}"
+        body = raw if raw is not None else json.dumps(case.body).encode()
+        all_headers = {**headers, "Content-Type": content_type, "Authorization": f"Bearer {fuzz_api.token}"}
+        response = session.request(case.method, url, data=body, headers=all_headers, timeout=REQUEST_TIMEOUT_S)
+        LEDGER.record(case.method.upper(), case.formatted_path, response.status_code, TENANT, _json(response))
+        sent.append((content_type, response.status_code))
+        answer = _json(response)
+        if response.status_code >= 500 or not (isinstance(answer, dict) and answer.get("message")):
+            wrong.append(
+                f"{case.method} {case.formatted_path} {content_type!r} {headers}: {response.status_code} {answer}"
+            )
+        elif content_type in NOT_JSON and response.status_code != 415:
+            wrong.append(f"{case.method} {case.formatted_path} {content_type!r}: {response.status_code}, not 415")
+
+    fuzz()
+    print(f"fuzz (content types and headers): {len(sent)} requests, {sum(1 for _, s in sent if s == 415)} answered 415")
+    assert not wrong, "\n".join(wrong[:20])
+    assert len(sent) >= 50, len(sent)  # the time box must not silently turn the fuzz into nothing

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from shop.money import has_valid_precision, order_totals, round_money
-from shop.status import InventoryStatus, OrderStatus, TransitionError, validate_transition
+from shop.status import InventoryStatus, OrderStatus, StockNotReservedError, TransitionError, validate_transition
 
 
 def test_the_seed_example_totals_exactly() -> None:
@@ -36,13 +36,32 @@ ALLOWED = {
 @pytest.mark.parametrize("new", list(OrderStatus))
 def test_transitions_follow_the_seed_table_exactly(current: OrderStatus, new: OrderStatus) -> None:
     if (current.value, new.value) in ALLOWED:
-        validate_transition(current, new)
+        validate_transition(current, new, InventoryStatus.RESERVED)
     else:
         with pytest.raises(TransitionError, match=f"Cannot transition from {current} to {new}"):
-            validate_transition(current, new)
+            validate_transition(current, new, InventoryStatus.RESERVED)
 
 
 def test_an_order_whose_reservation_failed_may_only_be_cancelled() -> None:
     validate_transition(OrderStatus.PENDING, OrderStatus.CANCELLED, InventoryStatus.FAILED)
     with pytest.raises(TransitionError, match="reservation failed"):
         validate_transition(OrderStatus.PENDING, OrderStatus.CONFIRMED, InventoryStatus.FAILED)
+    with pytest.raises(TransitionError, match="reservation failed"):
+        validate_transition(OrderStatus.CONFIRMED, OrderStatus.PROCESSING, InventoryStatus.FAILED)
+
+
+@pytest.mark.parametrize("new", [OrderStatus.PROCESSING, OrderStatus.SHIPPED])
+@pytest.mark.parametrize("stock", [None, "pending", "released", "deducted", "skipped"])
+def test_an_order_is_worked_only_when_its_stock_is_reserved(new: OrderStatus, stock: str | None) -> None:
+    current = OrderStatus.CONFIRMED if new == OrderStatus.PROCESSING else OrderStatus.PROCESSING
+    with pytest.raises(StockNotReservedError) as refused:
+        validate_transition(current, new, stock)
+    assert refused.value.field == "inventoryStatus"
+    assert f"inventoryStatus is '{stock or 'pending'}'" in str(refused.value)
+    validate_transition(current, new, "reserved")
+
+
+def test_an_order_may_be_confirmed_and_cancelled_while_its_reservation_is_pending() -> None:
+    validate_transition(OrderStatus.PENDING, OrderStatus.CONFIRMED, "pending")
+    validate_transition(OrderStatus.CONFIRMED, OrderStatus.CANCELLED, "pending")
+    validate_transition(OrderStatus.SHIPPED, OrderStatus.DELIVERED, "deducted")

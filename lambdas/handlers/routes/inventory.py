@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
+from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
@@ -17,7 +18,7 @@ from shop.views import inventory_view
 from shop.wiring import shop
 
 router = Router()
-ProductCode = Annotated[str, Path(min_length=1, max_length=64)]
+ProductCode = Annotated[str, Path(min_length=1, max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN)]
 
 
 @router.get(

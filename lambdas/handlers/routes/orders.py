@@ -8,7 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
+from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from cqrs.data import MAX_PAGE_SIZE
+from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.idempotency import create_order_once
 from handlers.json_body import json_response
@@ -20,7 +22,7 @@ from shop.views import order_view
 from shop.wiring import shop
 
 router = Router()
-OrderCode = Annotated[str, Path(min_length=1, max_length=64)]
+OrderCode = Annotated[str, Path(min_length=1, max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN)]
 
 
 @router.post(
@@ -53,7 +55,10 @@ def create_order(
 )
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
+    ] = None,
     status: Annotated[OrderStatus | None, Query()] = None,
 ) -> Response[str]:
     page = shop().orders.list_orders(caller(router), limit=limit, cursor=cursor, status=status)

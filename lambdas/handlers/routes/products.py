@@ -8,7 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
+from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from cqrs.data import MAX_PAGE_SIZE
+from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
@@ -18,7 +20,7 @@ from shop.views import product_view
 from shop.wiring import shop
 
 router = Router()
-ProductCode = Annotated[str, Path(min_length=1, max_length=64)]
+ProductCode = Annotated[str, Path(min_length=1, max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN)]
 
 
 @router.post(
@@ -40,7 +42,10 @@ def create_product(body: Annotated[CreateProductRequest, Body()]) -> Response[st
 )
 def list_products(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
+    ] = None,
 ) -> Response[str]:
     page = shop().products.list_products(caller(router), limit=limit, cursor=cursor)
     return json_response(200, {"items": [product_view(i) for i in page.items], "nextCursor": page.next_cursor})
