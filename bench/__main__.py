@@ -25,6 +25,7 @@ def _scripts() -> list[tuple[str, Callable[[bool], list[Figure]]]]:
         core_overhead,
         lifecycle_blackbox,
         list_scale,
+        live_latency,
         local_runtime,
         order_lifecycle,
         requests,
@@ -38,6 +39,7 @@ def _scripts() -> list[tuple[str, Callable[[bool], list[Figure]]]]:
         ("cold_start", cold_start.run),
         ("list_scale", list_scale.run),
         ("local_runtime", local_runtime.run),
+        ("live_latency", live_latency.run),
     ]
 
 
@@ -112,6 +114,11 @@ noisier and slower than on an idle machine; request counts and the checks are ex
   1 and 8 clients; memory of the whole local system (runtime, JVM, zygote, workers) sampled every
   0.5 s during the loads: PSS (a page shared by several processes split between them: what the
   system occupies) and the sum of RSS (which counts the workers' shared libraries once each).
+
+- **live screens** (`bench/live_latency.py`): `python -m local` as a subprocess; 8 staff screens
+  of one tenant on its WebSocket API while 8 writer clients post orders at once; for every
+  (order, screen) the time from the POST being sent to the screen's `order.created` and
+  `order.stock` (reservation) messages. Every screen must get every message.
 
 ## Summary
 

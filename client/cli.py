@@ -21,9 +21,11 @@ from botocore.exceptions import ClientError as AwsError
 
 from client.api import MAX_PAGES, Json, Page, ShopApi, dumps
 from client.errors import ApiError, ClientError
+from client.mail import DEFAULT_LIMIT, list_mail, mail_directory
 from client.outputs import cognito_client, load_stack, load_values
 from client.seed import read_catalogue, report, seed_catalogue
 from client.users import UserAdmin, validate_tenant_code
+from client.watch import DEFAULT_MAX_RECONNECTS, Watcher, websocket_url
 from infra.names import COMMON_TENANT, OPERATOR_ROLE, ROLES
 
 ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled")
@@ -195,6 +197,28 @@ def user_enable(args: argparse.Namespace) -> Any:
     return _admin(args).enable_user(args.email).to_json()
 
 
+def ops_mail(args: argparse.Namespace) -> Any:
+    return list_mail(mail_directory(getattr(args, "outputs", None), getattr(args, "stack", None)), args.limit)
+
+
+def watch(args: argparse.Namespace) -> Any:
+    url = websocket_url(getattr(args, "outputs", None), getattr(args, "stack", None))
+    session = _api(args).session
+    session.tokens()  # not logged in: say so before connecting
+    watcher = Watcher(
+        url,
+        token=lambda refresh: session.id_token(force_refresh=refresh),
+        tenant=args.tenant,
+        out=sys.stdout,
+        max_reconnects=args.max_reconnects,
+        duration_s=args.duration,
+    )
+    try:
+        return {"events": watcher.run()}
+    except KeyboardInterrupt:
+        return {"stopped": True}
+
+
 # -- session commands ------------------------------------------------------------------------------
 
 
@@ -267,6 +291,8 @@ def orders_create(args: argparse.Namespace) -> Any:
             "shippingAddress": address,
             "paymentMethod": args.payment_method,
         }
+        if args.email:
+            body["customerEmail"] = args.email
     return _api(args).create_order(body, args.idempotency_key)
 
 
@@ -503,6 +529,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(user, "enable", user_enable, "enable a disabled user")
     p.add_argument("email")
 
+    # ops
+    ops = group("ops", "operator: what the system did, and recovering from failures")
+    p = command(ops, "mail", ops_mail, "the e-mails the local runtime sent, newest first")
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most this many ({DEFAULT_LIMIT})")
+    p = command(
+        ops,
+        "replay-failed",
+        replay_failed,
+        "re-drive the stream records in the on-failure queues (from the stream, else the command log)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="read and report; re-drive and delete nothing")
+    p.add_argument("--max-messages", type=int, default=100, help="per queue (100)")
+
     # session (top-level commands)
     p = command(groups, "login", login, "log in (USER_PASSWORD_AUTH) and keep the session")
     p.add_argument("--username", required=True)
@@ -510,6 +549,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-password", help="your own password, when the first sign-in asks for one")
     command(groups, "logout", logout, "forget the session")
     command(groups, "whoami", whoami, "the logged-in user, tenant and role")
+    p = command(groups, "watch", watch, "print the tenant's order and stock events live, one line each")
+    p.add_argument("--tenant", help="another tenant's events (system_admin only)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
+    p.add_argument(
+        "--max-reconnects",
+        type=int,
+        default=DEFAULT_MAX_RECONNECTS,
+        help=f"give up after this many reconnections ({DEFAULT_MAX_RECONNECTS})",
+    )
 
     # orders
     orders = group("orders", "create, list, read orders and change their status")
@@ -517,6 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", type=Path, help="the request body (JSON)")
     p.add_argument("--product", action="append", metavar="CODE:QTY", help="an order line (repeatable)")
     p.add_argument("--customer")
+    p.add_argument("--email", help="the customer's e-mail address (order e-mails go there)")
     p.add_argument("--street")
     p.add_argument("--city")
     p.add_argument("--postal-code")
@@ -583,15 +632,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=int, help="the version you read (else read and retried on conflict)")
     p.add_argument("--warehouse")
 
-    ops = group("ops", "operator: recover from failures")
-    p = command(
-        ops,
-        "replay-failed",
-        replay_failed,
-        "re-drive the stream records in the on-failure queues (from the stream, else the command log)",
-    )
-    p.add_argument("--dry-run", action="store_true", help="read and report; re-drive and delete nothing")
-    p.add_argument("--max-messages", type=int, default=100, help="per queue (100)")
     return parser
 
 

@@ -44,6 +44,10 @@ class StageConfig:
     # a version whose parameter is missing.
     powertools_layer_arn: str | None
     alarm_email: str | None
+    # The address customer e-mail comes from (an SES identity of the stack), context `mailSender`.
+    mail_sender: str = names.DEFAULT_MAIL_SENDER
+    # Staff screens get a stock alert when a product's available units fall below this.
+    low_stock_threshold: int = 5
     # Serve the OpenAPI document and Swagger UI (context `apiDocs`; by default on, except in prod).
     api_docs: bool = True
 
@@ -81,6 +85,8 @@ class StageConfig:
             powertools_version=powertools_version(),
             powertools_layer_arn=node.try_get_context(names.CONTEXT_POWERTOOLS_LAYER_ARN) or None,
             alarm_email=node.try_get_context(names.CONTEXT_ALARM_EMAIL) or None,
+            mail_sender=str(get(names.CONTEXT_MAIL_SENDER, names.DEFAULT_MAIL_SENDER)),
+            low_stock_threshold=int(get(names.CONTEXT_LOW_STOCK_THRESHOLD, 5)),
             api_docs=stage != names.PROD_STAGE if docs is None else _flag(docs, names.CONTEXT_API_DOCS),
         )
 

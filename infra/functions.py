@@ -60,10 +60,12 @@ TRANSACT_PUT = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
 COMMAND_LOG = (*TRANSACT_PUT, "dynamodb:DeleteItem")
 # Idempotency-Key records (written in the order's transaction) and notification markers.
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem")
+# Customer e-mails are sent through Powertools' idempotency: it also completes and deletes records.
+MAIL_IDEMPOTENCY = ("dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
 @dataclass(frozen=True)
-class _Spec:
+class FunctionSpec:
     construct_id: str
     handler: str
     description: str
@@ -71,11 +73,11 @@ class _Spec:
     timeout: Duration
 
 
-API = _Spec("Api", names.API_HANDLER, "REST API: orders, products, inventory", 1024, Duration.seconds(10))
-PROJECTOR = _Spec(
+API = FunctionSpec("Api", names.API_HANDLER, "REST API: orders, products, inventory", 1024, Duration.seconds(10))
+PROJECTOR = FunctionSpec(
     "Projector", names.PROJECTOR_HANDLER, "Command stream -> data table (catch-up)", 512, Duration.seconds(30)
 )
-DATA_SYNC = _Spec(
+DATA_SYNC = FunctionSpec(
     "DataSync",
     names.DATA_SYNC_HANDLER,
     "Data stream -> inventory commands and notifications",
@@ -106,6 +108,7 @@ class Functions(Construct):
             names.ENV_SEQUENCES_TABLE: tables.sequences.table_name,
             names.ENV_IDEMPOTENCY_TABLE: tables.idempotency.table_name,
             names.ENV_NOTIFICATION_TOPIC: notifications.topic.topic_arn,
+            names.ENV_MAIL_SENDER: config.mail_sender,
             names.ENV_POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
             names.ENV_POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
             names.ENV_POWERTOOLS_LOG_LEVEL: "INFO",
@@ -134,7 +137,7 @@ class Functions(Construct):
         self.data_sync = self._function(DATA_SYNC)
         allow(self.data_sync, tables.data, *READ, *TRANSACT_PUT)
         allow(self.data_sync, tables.command, *COMMAND_LOG)
-        allow(self.data_sync, tables.idempotency, *IDEMPOTENCY)
+        allow(self.data_sync, tables.idempotency, *IDEMPOTENCY, *MAIL_IDEMPOTENCY)
         notifications.topic.grant_publish(self.data_sync)
         self.data_sync_dlq = self._dead_letter_queue("DataSyncFailures")
         self._subscribe(self.data_sync, tables.data, self.data_sync_dlq, DATA_SYNC_BATCH_WINDOW)
@@ -155,7 +158,12 @@ class Functions(Construct):
             self, powertools_layer_ssm_parameter(self._config.powertools_version)
         )
 
-    def _function(self, spec: _Spec) -> lambda_.Function:
+    def add(self, spec: FunctionSpec, environment: dict[str, str]) -> lambda_.Function:
+        """Another function built like these (own role and log group, the code, the layer, tracing),
+        with its own environment: the live-screen functions need none of the table settings."""
+        return self._function(spec, environment)
+
+    def _function(self, spec: FunctionSpec, environment: dict[str, str] | None = None) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
             f"{spec.construct_id}Logs",
@@ -184,7 +192,7 @@ class Functions(Construct):
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             layers=[self.powertools_layer],
-            environment=dict(self._environment),
+            environment=dict(self._environment if environment is None else environment),
         )
 
     def _dead_letter_queue(self, construct_id: str) -> sqs.Queue:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdk_nag import NagPackSuppression, NagSuppressions
+from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import IConstruct
 
 if TYPE_CHECKING:
@@ -53,6 +53,42 @@ def suppress(stack: ShopStack) -> None:
     for _, queue in functions.stream_consumers:
         _add(queue, "AwsSolutions-SQS3", STREAM_DLQ)
 
+    live = stack.live
+    for function in live.functions:
+        _add(function, "AwsSolutions-L1", RUNTIME)
+        role = function.role
+        assert role is not None
+        _add(role, "AwsSolutions-IAM5", XRAY_AND_LIST_STREAMS, applies_to=["Resource::*"])
+    pusher_role = live.pusher.role
+    assert pusher_role is not None
+    _add(
+        pusher_role,
+        "AwsSolutions-IAM5",
+        "execute-api:ManageConnections on this stage's @connections/* : connection ids are made by API "
+        "Gateway at connect time, so they cannot be named in advance.",
+        applies_to=[
+            RegexAppliesTo(
+                regex=r"/^Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<[A-Za-z0-9]+>"
+                r"\/[A-Za-z0-9_-]+\/\*\/@connections\/\*$/g"
+            )
+        ],
+    )
+    for route_id in ("$disconnect-Route", "$default-Route"):
+        route = live.api.node.try_find_child(route_id)
+        if route is not None:
+            _add(
+                route,
+                "AwsSolutions-APIG4",
+                "WebSocket APIs authorize only $connect; $disconnect and $default run on a connection "
+                "the $connect authorizer already admitted.",
+            )
+    _add(
+        live.stage,
+        "AwsSolutions-APIG1",
+        "Connections and refusals are logged by the authorizer and route functions (tenant, user, "
+        "reason); stage access logs would repeat them.",
+    )
+
     pool = stack.auth.user_pool
     _add(
         pool,
@@ -97,7 +133,7 @@ def suppress(stack: ShopStack) -> None:
         _add(method, "AwsSolutions-COG4", reason)
 
 
-def _add(construct: IConstruct, rule: str, reason: str, applies_to: list[str] | None = None) -> None:
+def _add(construct: IConstruct, rule: str, reason: str, applies_to: list[str | RegexAppliesTo] | None = None) -> None:
     NagSuppressions.add_resource_suppressions(
         construct,
         [NagPackSuppression(id=rule, reason=reason, applies_to=applies_to)],

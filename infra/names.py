@@ -19,6 +19,9 @@ LAMBDA_ASSET_DIR = "lambdas"
 API_HANDLER = "handlers.api.handler"
 PROJECTOR_HANDLER = "handlers.projector.handler"
 DATA_SYNC_HANDLER = "handlers.data_sync.handler"
+WS_AUTHORIZER_HANDLER = "handlers.ws_authorizer.handler"
+WS_CONNECTIONS_HANDLER = "handlers.ws_connections.handler"
+LIVE_PUSHER_HANDLER = "handlers.live_pusher.handler"
 
 # Environment variables the functions read.
 ENV_COMMAND_TABLE = "COMMAND_TABLE_NAME"
@@ -26,8 +29,18 @@ ENV_DATA_TABLE = "DATA_TABLE_NAME"
 ENV_SEQUENCES_TABLE = "SEQUENCES_TABLE_NAME"
 ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
 ENV_NOTIFICATION_TOPIC = "NOTIFICATION_TOPIC_ARN"
+# The stack-level sender of customer e-mail (`shop.customer_mail.MAIL_SENDER_ENV`).
+ENV_MAIL_SENDER = "MAIL_SENDER"
 # Browser origins the API answers with CORS headers (comma-separated), from `corsAllowOrigins`.
 ENV_CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
+
+# The live-screen functions' settings (`live.wiring`, `live.messages`).
+ENV_CONNECTIONS_TABLE = "CONNECTIONS_TABLE_NAME"
+ENV_WEBSOCKET_CALLBACK_URL = "WEBSOCKET_CALLBACK_URL"
+ENV_USER_POOL_ID = "USER_POOL_ID"
+ENV_USER_POOL_CLIENT_IDS = "USER_POOL_CLIENT_IDS"
+ENV_LOW_STOCK_THRESHOLD = "LOW_STOCK_THRESHOLD"
+CONNECTION_TTL_ATTRIBUTE = "expiresAt"
 
 # Cognito custom attributes (claims arrive as `custom:<name>`).
 TENANT_ATTRIBUTE = "tenant"
@@ -41,6 +54,7 @@ TENANT_HEADER = "X-Tenant-Code"
 
 # Stack outputs (stable names: clients and the local runtime's outputs file use them).
 OUTPUT_API_URL = "ApiUrl"
+OUTPUT_WEBSOCKET_URL = "WebSocketUrl"
 OUTPUT_USER_POOL_ID = "UserPoolId"
 OUTPUT_USER_POOL_CLIENT_ID = "UserPoolClientId"
 OUTPUT_REGION = "Region"
@@ -79,6 +93,7 @@ FUNCTION_ENV_VARS = frozenset(
         ENV_SEQUENCES_TABLE,
         ENV_IDEMPOTENCY_TABLE,
         ENV_NOTIFICATION_TOPIC,
+        ENV_MAIL_SENDER,
         ENV_POWERTOOLS_SERVICE_NAME,
         ENV_POWERTOOLS_METRICS_NAMESPACE,
         ENV_POWERTOOLS_LOG_LEVEL,
@@ -137,5 +152,8 @@ CONTEXT_API_THROTTLE_RATE = "apiThrottleRateLimit"
 CONTEXT_API_THROTTLE_BURST = "apiThrottleBurstLimit"
 CONTEXT_POWERTOOLS_LAYER_ARN = "powertoolsLayerArn"
 CONTEXT_ALARM_EMAIL = "alarmEmail"
+CONTEXT_MAIL_SENDER = "mailSender"
+CONTEXT_LOW_STOCK_THRESHOLD = "lowStockThreshold"
+DEFAULT_MAIL_SENDER = "orders@example.com"
 CONTEXT_API_DOCS = "apiDocs"
 PROD_STAGE = "prod"

@@ -12,6 +12,8 @@ from infra.api import Api
 from infra.auth import Auth
 from infra.config import StageConfig
 from infra.functions import Functions
+from infra.live import LiveScreens
+from infra.mail import CustomerMail
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
 from infra.tables import Tables
@@ -26,6 +28,17 @@ class ShopStack(Stack):
         self.auth = Auth(self, "Auth", config=config)
         self.functions = Functions(
             self, "Functions", config=config, tables=self.tables, notifications=self.notifications
+        )
+        self.mail = CustomerMail(self, "CustomerMail", config=config)
+        self.mail.grant_send(self.functions.data_sync)
+        self.live = LiveScreens(
+            self,
+            "Live",
+            config=config,
+            functions=self.functions,
+            data_table=self.tables.data,
+            user_pool=self.auth.user_pool,
+            client=self.auth.client,
         )
         self.api = Api(self, "Api", config=config, handler=self.functions.api, user_pool=self.auth.user_pool)
         self.monitoring = Monitoring(
@@ -48,6 +61,7 @@ class ShopStack(Stack):
         # Declared on the stack itself so their logical ids are exactly these names.
         for output_id, value, description in (
             (names.OUTPUT_API_URL, self.api.url, "REST API base URL (stage)"),
+            (names.OUTPUT_WEBSOCKET_URL, self.live.url, "WebSocket URL for staff screens (?token=<ID token>)"),
             (names.OUTPUT_USER_POOL_ID, self.auth.user_pool.user_pool_id, "Cognito user pool id"),
             (names.OUTPUT_USER_POOL_CLIENT_ID, self.auth.client.user_pool_client_id, "App client id (no secret)"),
             (names.OUTPUT_REGION, self.region, "Region of the stack"),

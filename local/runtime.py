@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.names import stack_name
+from infra.names import ENV_WEBSOCKET_CALLBACK_URL, OUTPUT_WEBSOCKET_URL, stack_name
 from local import demo
 from local.api_routes import Routes
 from local.authorizer import TokenVerifier
@@ -39,6 +39,7 @@ from local.functions import (
 )
 from local.http_front import ApiFront
 from local.java import find_java
+from local.mail import MAIL_DIR, LocalSes
 from local.outputs import stack_outputs, write_atomically
 from local.pollers import POLL_INTERVAL_S, StreamPoller, build_pollers
 from local.provision import (
@@ -52,6 +53,7 @@ from local.provision import (
     record_table_names,
 )
 from local.template import PROJECT_ROOT, REGION, Resolver, Template, TemplateError, ensure_template
+from local.websocket_front import WebSocketFront, WebSocketRoutes
 from local.workers import Zygote, default_concurrency, reap
 
 log = logging.getLogger("local")
@@ -80,6 +82,16 @@ class Options:
     poll_interval_s: float = POLL_INTERVAL_S
     concurrency: int = field(default_factory=default_concurrency)  # execution environments per function
     max_batching_window_s: float | None = None  # cap on the mappings' windows (None: the template's)
+
+
+def _ses_identities(template: Template, resolver: Resolver) -> list[str]:
+    """The sender identities the template declares (SES refuses any other sender)."""
+    identities = []
+    for resource in template.of_type("AWS::SES::EmailIdentity"):
+        name = resolver.resolve_lenient(resource.properties.get("EmailIdentity"), placeholder="")
+        if name:
+            identities.append(str(name))
+    return identities
 
 
 class StateLock:
@@ -134,6 +146,8 @@ class LocalRuntime:
     aws: AwsEmulator | None = None
     zygote: Zygote | None = None
     front: ApiFront | None = None
+    ses: LocalSes | None = None
+    websocket: WebSocketFront | None = None
     pollers: list[StreamPoller] = field(default_factory=list)
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     engine: DynamoDBEngine = DynamoDBEngine.LOCAL
@@ -168,7 +182,10 @@ class LocalRuntime:
             ("template", self._load_template),
             ("aws_emulator", self._start_aws_emulator),
             ("provision_aws", self._provision_aws),
-            ("functions", self._start_functions),
+            ("ses", self._start_ses),
+            ("functions", self._load_functions),
+            ("websocket_front", self._start_websocket),  # the pusher's environment names its endpoint
+            ("environments", self._start_environments),
             ("dynamodb", self._wait_for_dynamodb),
             ("provision_tables", self._provision_tables),
             ("pollers", self._start_pollers),
@@ -247,7 +264,7 @@ class LocalRuntime:
     def _function_environment(self) -> dict[str, str]:
         """What every function's environment adds to the template's: the local endpoints, dummy
         credentials, and Powertools settings for a machine without X-Ray or CloudWatch."""
-        return {
+        environment = {
             "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
             "AWS_REGION": REGION,
@@ -256,10 +273,20 @@ class LocalRuntime:
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
             "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.dynamodb_endpoint,
         }
+        if self.ses is not None:
+            environment["AWS_ENDPOINT_URL_SESV2"] = self.ses.endpoint
+        if self.websocket is not None:
+            # The pusher's @connections endpoint: the stage's callback URL when deployed.
+            environment[ENV_WEBSOCKET_CALLBACK_URL] = self.websocket.management_url
+        return environment
 
-    def _start_functions(self) -> None:
-        """Each function's first execution environment, while DynamoDB Local may still be booting:
-        the environments only need the tables' names and the endpoint, which are known."""
+    def _start_ses(self) -> None:
+        """Customer e-mail: SES v2 answered on loopback, every message kept in <state-dir>/mail/."""
+        template, resolver = self._loaded()
+        self.ses = LocalSes(self.state_dir / MAIL_DIR, _ses_identities(template, resolver))
+        self.ses.start()
+
+    def _load_functions(self) -> None:
         template, resolver = self._loaded()
         overrides = {
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
@@ -267,8 +294,6 @@ class LocalRuntime:
             "POWERTOOLS_LOG_LEVEL": self.options.handler_log_level,
         }
         self.functions = load_functions(template, resolver, overrides)
-        assert self.zygote is not None
-        start_environments(self.functions, self.zygote, self._function_environment(), self.options.concurrency)
 
     def _wait_for_dynamodb(self) -> None:
         if self.ddb_local is None:
@@ -339,13 +364,32 @@ class LocalRuntime:
             "DynamoDbEndpointUrl": self.dynamodb_endpoint,
             "DynamoDbEngine": self.dynamodb_engine,
             "DemoUsers": demo.users_for_outputs(self.users),
+            "MailDirectory": str(self.ses.mail.path.resolve()) if self.ses is not None else "",
         }
+        if self.websocket is not None:
+            self.outputs[OUTPUT_WEBSOCKET_URL] = self.websocket.url
         write_atomically(self.outputs_path, {template.stack_name: self.outputs})
 
     def _loaded(self) -> tuple[Template, Resolver]:
         if self.template is None or self.resolver is None:
             raise RuntimeError("the template is not loaded yet")
         return self.template, self.resolver
+
+    def _start_websocket(self) -> None:
+        """The WebSocket API the template declares, if any (before the execution environments
+        start: the pusher's environment names its @connections endpoint)."""
+        template, resolver = self._loaded()
+        routes = WebSocketRoutes.from_template(template, resolver, self.functions)
+        if routes is None:
+            return
+        self.websocket = WebSocketFront(routes)
+        self.websocket.start()
+
+    def _start_environments(self) -> None:
+        """Each function's first execution environment, while DynamoDB Local may still be booting:
+        the environments only need the tables' names and the endpoints, which are known."""
+        assert self.zygote is not None
+        start_environments(self.functions, self.zygote, self._function_environment(), self.options.concurrency)
 
     def _choose_dynamodb(self) -> tuple[DynamoDBEngine, str]:
         choice = self.options.dynamodb
@@ -399,6 +443,11 @@ class LocalRuntime:
                 self.front.stop()
             finally:
                 self.front = None
+        if self.websocket is not None:
+            try:
+                self.websocket.stop()
+            finally:
+                self.websocket = None
         for poller in self.pollers:
             # A batch in flight is left to finish within the budget; it is not checkpointed
             # otherwise and is delivered again after a restart (at least once, as Lambda).
@@ -418,6 +467,9 @@ class LocalRuntime:
         if self.aws is not None:
             self.aws.stop()
             self.aws = None
+        if self.ses is not None:
+            self.ses.stop()
+            self.ses = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None

@@ -288,3 +288,17 @@ class Resolver:
             if value is not None:
                 env[name] = value if isinstance(value, str) else json.dumps(value)
         return env
+
+
+def logical_id_of(value: Any) -> str | None:
+    """The logical id a `{"Ref": id}` or `{"Fn::GetAtt": [id, attr]}` points at, else None."""
+    if isinstance(value, dict) and len(value) == 1:
+        if "Ref" in value and isinstance(value["Ref"], str):
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            if isinstance(target, str):
+                return target.split(".", 1)[0]
+            if isinstance(target, list) and target:
+                return str(target[0])
+    return None

@@ -54,6 +54,7 @@ class OrderAttributesOut(_Out):
     items: list[OrderLineOut]
     shippingAddress: dict[str, str]
     paymentMethod: str
+    customerEmail: str | None = None
     currency: str
     subtotal: Money
     tax: Money

@@ -69,6 +69,17 @@ Currency = Annotated[
     AfterValidator(iso_4217),
 ]
 Version = Annotated[int, Field(ge=1, strict=True, description="The version you read (optimistic lock)")]
+# A plain mailbox address (no display name, no whitespace, so no header injection), at most the
+# 254 characters SMTP allows; the domain has at least one dot.
+EmailAddress = Annotated[
+    str,
+    Field(
+        max_length=254,
+        pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$",
+        examples=["customer@example.com"],
+    ),
+]
 
 
 class _Body(BaseModel):
@@ -101,6 +112,9 @@ class CreateOrderRequest(_Body):
     items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=MAX_ORDER_LINES)]
     shippingAddress: AddressIn
     paymentMethod: Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,31}$", examples=["credit_card"])]
+    customerEmail: EmailAddress | None = Field(
+        default=None, description="Optional: where the order's e-mails go (placed, confirmed, shipped, ...)"
+    )
 
 
 class UpdateStatusRequest(_Body):

@@ -8,6 +8,8 @@ Registered for `ORDER#` changes of the data table:
 - status -> shipped: deduct its lines from stock; shipping notification;
 - status -> delivered: delivery confirmation.
 
+An order with a `customerEmail` also gets one e-mail per customer-facing event (placed, confirmed,
+shipped, delivered, cancelled) through `shop.customer_mail.CustomerMail`, after the SNS messages.
 The API lets an order be processed or shipped only once its stock is reserved
 (`shop.status.validate_transition`); the data-sync holds the same rule when it settles: a
 shipment whose stock it could not deduct (the order never held a reservation, and the stock is
@@ -22,21 +24,37 @@ status (such as the inventoryStatus this handler records) do nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools import Logger
 
 from cqrs.items import Item
 from cqrs.sync import DataChange
+from shop.mail_message import MailEvent
 from shop.notifications import NotificationService
 from shop.status import InventoryStatus, OrderStatus
 from shop.stock import Settlement, StockService
 
 logger = Logger(child=True)
 
+if TYPE_CHECKING:
+    from shop.customer_mail import CustomerMail
+
+_MAILED_STATUSES = {
+    OrderStatus.CONFIRMED: MailEvent.CONFIRMED,
+    OrderStatus.SHIPPED: MailEvent.SHIPPED,
+    OrderStatus.DELIVERED: MailEvent.DELIVERED,
+    OrderStatus.CANCELLED: MailEvent.CANCELLED,
+}
+
 
 class OrderDataSyncHandler:
-    def __init__(self, stock: StockService, notifications: NotificationService) -> None:
+    def __init__(
+        self, stock: StockService, notifications: NotificationService, mail: CustomerMail | None = None
+    ) -> None:
         self._stock = stock
         self._notifications = notifications
+        self._mail = mail
 
     def handle_sync(self, change: DataChange) -> None:
         new = change.new
@@ -48,7 +66,7 @@ class OrderDataSyncHandler:
         before = change.old.attributes.get("status")
         after = new.attributes.get("status")
         if before != after:
-            self._status_changed(change.tenant_code, new.code, OrderStatus(str(after)))
+            self._status_changed(change.tenant_code, new.code, OrderStatus(str(after)), new)
 
     def _placed(self, tenant_code: str, order_code: str) -> None:
         order = self._settle(tenant_code, order_code)
@@ -57,8 +75,11 @@ class OrderDataSyncHandler:
         self._alert_if_failed(order)
         if order.attributes.get("status") != OrderStatus.CANCELLED:
             self._notifications.order_confirmation(order)
+        self._email(MailEvent.PLACED, order)
 
-    def _status_changed(self, tenant_code: str, order_code: str, status: OrderStatus) -> None:
+    def _status_changed(self, tenant_code: str, order_code: str, status: OrderStatus, image: Item) -> None:
+        if status == OrderStatus.CONFIRMED:  # nothing to settle: the stream's image says it all
+            self._email(MailEvent.CONFIRMED, image)
         if status not in (OrderStatus.CANCELLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
             return
         order = self._settle(tenant_code, order_code)
@@ -82,6 +103,11 @@ class OrderDataSyncHandler:
             self._notifications.shipping_notification(order)
         else:
             self._notifications.delivery_confirmation(order)
+        self._email(_MAILED_STATUSES[status], order)
+
+    def _email(self, event: MailEvent, order: Item) -> None:
+        if self._mail is not None:
+            self._mail.send(event, order)
 
     def _settle(self, tenant_code: str, order_code: str) -> Item | None:
         settlement = self._stock.settle(tenant_code, order_code)

@@ -77,6 +77,8 @@ class OrderService:
             "inventoryStatus": InventoryStatus.PENDING.value,
             "placedAt": iso_timestamp(self._core.clock()),
         }
+        if request.customerEmail is not None:
+            attributes["customerEmail"] = request.customerEmail
         command = Command(
             pk=ctx.pk,
             sk=order_sk(code),

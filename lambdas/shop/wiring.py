@@ -26,6 +26,7 @@ from shop.tenant_settings import TenantSettings
 from shop.tenants import TenantService
 
 if TYPE_CHECKING:
+    from shop.customer_mail import CustomerMail
     from shop.notifications import NotificationService
     from shop.stock import StockService
 
@@ -65,12 +66,24 @@ def build_notifications(sns: Any, topic_arn: str, idempotency_table: str, client
     return NotificationService(sns, topic_arn, SentMarkers(client, idempotency_table))
 
 
-def build_data_sync(stock: StockService, notifications: NotificationService) -> DataSyncRegistry:
+def build_customer_mail(ses: Any, idempotency_table: str, client: Any) -> CustomerMail:
+    """Customer e-mail through the SES v2 client `ses`, de-duplicated on `idempotency_table`."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from shop.customer_mail import CustomerMail, SesV2Transport
+
+    persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=client)
+    return CustomerMail(SesV2Transport(ses), persistence)
+
+
+def build_data_sync(
+    stock: StockService, notifications: NotificationService, mail: CustomerMail | None = None
+) -> DataSyncRegistry:
     """The data-sync handlers by sort-key prefix (the seed's `@DataSyncHandler`s)."""
     from shop.order_sync import OrderDataSyncHandler
 
     registry = DataSyncRegistry()
-    registry.register(ORDER_PREFIX, OrderDataSyncHandler(stock, notifications))
+    registry.register(ORDER_PREFIX, OrderDataSyncHandler(stock, notifications, mail))
     return registry
 
 
@@ -95,6 +108,23 @@ def sns_client() -> Any:
 
 
 @lru_cache(maxsize=1)
+def sesv2_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    # One attempt per call: an SDK retry after a read time-out could re-send an accepted e-mail
+    # (shop.customer_mail explains the window); the stream's retry goes through the marker instead.
+    config = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1, "mode": "standard"})
+    return boto3.client("sesv2", region_name=region, config=config)
+
+
+@lru_cache(maxsize=1)
+def customer_mail() -> CustomerMail:
+    return build_customer_mail(sesv2_client(), shop_settings().idempotency_table, dynamodb_client())
+
+
+@lru_cache(maxsize=1)
 def notifications() -> NotificationService:
     settings = shop_settings()
     return build_notifications(
@@ -104,10 +134,20 @@ def notifications() -> NotificationService:
 
 @lru_cache(maxsize=1)
 def data_sync() -> DataSyncRegistry:
-    return build_data_sync(shop().stock, notifications())
+    return build_data_sync(shop().stock, notifications(), customer_mail())
 
 
 def reset() -> None:
     """Forget every cached client, setting and service (after the environment changed)."""
-    for cached in (data_sync, notifications, sns_client, shop, tables, shop_settings, dynamodb_client):
+    for cached in (
+        data_sync,
+        notifications,
+        sns_client,
+        customer_mail,
+        sesv2_client,
+        shop,
+        tables,
+        shop_settings,
+        dynamodb_client,
+    ):
         cached.cache_clear()

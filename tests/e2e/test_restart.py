@@ -49,7 +49,7 @@ def persistent(stack_template: Path, tmp_path: Path) -> Iterator[RuntimeProcess]
 
 
 def stream_invocations(runtime: RuntimeProcess) -> list[str]:
-    return [line for line in runtime.lines if re.search(r" (projector|data_sync) batch=\d+", line)]
+    return [line for line in runtime.lines if re.search(r" (projector|data_sync|live_pusher) batch=\d+", line)]
 
 
 def wait_until_streams_are_idle(runtime: RuntimeProcess, quiet_s: float = 3.0, timeout: float = 30.0) -> None:
@@ -88,7 +88,7 @@ def test_restart_keeps_orders_stock_and_sequence_and_replays_nothing(persistent:
     api.close()
     wait_until_streams_are_idle(persistent)
     checkpoints = sorted(p.name for p in (persistent.state_dir / "checkpoints").glob("*.json"))
-    assert len(checkpoints) == 2
+    assert len(checkpoints) == 3  # projector, data-sync and the live-screen pusher
 
     # When it is stopped and started again on the same state directory
     persistent.stop()

@@ -26,8 +26,9 @@ def _function(synth: Synthesized, attr: str) -> dict[str, Any]:
     return synth.json["Resources"][synth.logical_id(getattr(synth.stack.functions, attr))]
 
 
-def test_exactly_three_functions(dev: Synthesized) -> None:
-    assert len(dev.resources("AWS::Lambda::Function")) == 3
+def test_exactly_six_functions(dev: Synthesized) -> None:
+    # The three of infra/functions.py and the three live-screen functions of infra/live.py.
+    assert len(dev.resources("AWS::Lambda::Function")) == 6
 
 
 @pytest.mark.parametrize(("attr", "handler", "memory", "timeout"), FUNCTIONS)
@@ -45,7 +46,14 @@ def test_python_313_on_arm64_with_stated_sizing(
 
 def test_handler_strings_come_from_names(dev: Synthesized) -> None:
     handlers = {f["Properties"]["Handler"] for f in dev.resources("AWS::Lambda::Function").values()}
-    assert handlers == {names.API_HANDLER, names.PROJECTOR_HANDLER, names.DATA_SYNC_HANDLER}
+    assert handlers == {
+        names.API_HANDLER,
+        names.PROJECTOR_HANDLER,
+        names.DATA_SYNC_HANDLER,
+        names.WS_AUTHORIZER_HANDLER,
+        names.WS_CONNECTIONS_HANDLER,
+        names.LIVE_PUSHER_HANDLER,
+    }
 
 
 @pytest.mark.parametrize("attr", [f[0] for f in FUNCTIONS])

@@ -9,6 +9,7 @@ from tests.infra.conftest import Synthesized
 def test_outputs_have_the_stable_names(dev: Synthesized) -> None:
     assert set(dev.json["Outputs"]) == {
         names.OUTPUT_API_URL,
+        names.OUTPUT_WEBSOCKET_URL,
         names.OUTPUT_USER_POOL_ID,
         names.OUTPUT_USER_POOL_CLIENT_ID,
         names.OUTPUT_REGION,

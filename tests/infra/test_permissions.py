@@ -12,6 +12,7 @@ Grant = tuple[str, str]  # (action, resource) with resources written "<LogicalId
 
 STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem")  # Idempotency-Key records, notification markers
+MAIL_IDEMPOTENCY = ("dynamodb:UpdateItem", "dynamodb:DeleteItem")  # Powertools' records of customer e-mails
 TRANSACT_PUT = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -27,9 +28,9 @@ def _resource(value: Any) -> str:
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         logical_id, attribute = value["Fn::GetAtt"]
         return f"{logical_id}.{attribute}"
-    if isinstance(value, dict) and "Fn::Join" in value:  # "<table ARN>/index/*"
+    if isinstance(value, dict) and "Fn::Join" in value:  # an ARN CDK formats, e.g. an SES identity's
         separator, parts = value["Fn::Join"]
-        return separator.join(_resource(part) if isinstance(part, dict) else part for part in parts)
+        return separator.join(part if isinstance(part, str) else "${" + _resource(part) + "}" for part in parts)
     raise AssertionError(f"unexpected resource in a function policy: {value!r}")
 
 
@@ -70,6 +71,10 @@ class Ids:
         self.data_stream = f"{synth.logical_id(t.data)}.StreamArn"
         self.topic = synth.logical_id(stack.notifications.topic)
         self.topic_key = f"{synth.logical_id(stack.notifications.key)}.Arn"
+        identity = synth.logical_id(stack.mail.identity)
+        self.mail_identity = (
+            f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:identity/${{{identity}}}"
+        )
         f = stack.functions
         self.projector_dlq = f"{synth.logical_id(f.projector_dlq)}.Arn"
         self.data_sync_dlq = f"{synth.logical_id(f.data_sync_dlq)}.Arn"
@@ -88,7 +93,7 @@ def test_api_grants_are_exactly_what_the_request_path_uses(dev: Synthesized, ids
     api = dev.stack.functions.api
     expected = (
         on(ids.data, *READ, *TRANSACT_PUT)
-        | on(f"{ids.data}/index/*", "dynamodb:Query")
+        | on(f"${{{ids.data}}}/index/*", "dynamodb:Query")
         | on(ids.command, *TRANSACT_PUT, "dynamodb:DeleteItem", "dynamodb:BatchGetItem")
         | on(ids.sequences, "dynamodb:UpdateItem")
         | on(ids.idempotency, *IDEMPOTENCY)
@@ -117,9 +122,10 @@ def test_data_sync_grants_are_exactly_what_the_reactions_use(dev: Synthesized, i
         | on("*", "dynamodb:ListStreams", *XRAY)
         | on(ids.data, *READ, *TRANSACT_PUT)
         | on(ids.command, *TRANSACT_PUT, "dynamodb:DeleteItem")
-        | on(ids.idempotency, *IDEMPOTENCY)
+        | on(ids.idempotency, *IDEMPOTENCY, *MAIL_IDEMPOTENCY)
         | on(ids.topic, "sns:Publish")
         | on(ids.topic_key, "kms:Decrypt", "kms:GenerateDataKey*")
+        | on(ids.mail_identity, "ses:SendEmail", "ses:SendRawEmail")
         | on(ids.data_sync_dlq, *DLQ_SEND)
         | on(ids.logs(dev, data_sync), *LOGS)
     )
@@ -141,6 +147,19 @@ def test_only_data_sync_may_publish_notifications(dev: Synthesized, ids: Ids) ->
     functions = dev.stack.functions
     publishers = [f for f in functions.all if ("sns:Publish", ids.topic) in grants_of(dev, f)]
     assert publishers == [functions.data_sync]
+
+
+def test_only_data_sync_may_send_email_and_only_from_the_sender_identity(dev: Synthesized, ids: Ids) -> None:
+    functions = dev.stack.functions
+    senders = {f: {(a, r) for a, r in grants_of(dev, f) if a.startswith("ses:")} for f in functions.all}
+    assert senders == {
+        functions.api: set(),
+        functions.projector: set(),
+        functions.data_sync: on(ids.mail_identity, "ses:SendEmail", "ses:SendRawEmail"),
+    }
+    identity = dev.json["Resources"][dev.logical_id(dev.stack.mail.identity)]
+    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    assert identity["Properties"]["EmailIdentity"] == "orders@example.com"
 
 
 @pytest.mark.parametrize("attr", ["api", "projector", "data_sync"])

@@ -16,8 +16,9 @@ def _table(synth: Synthesized, name: str) -> dict[str, Any]:
     return synth.json["Resources"][synth.logical_id(table)]
 
 
-def test_exactly_four_tables(dev: Synthesized) -> None:
-    assert len(dev.resources("AWS::DynamoDB::Table")) == 4
+def test_exactly_five_tables(dev: Synthesized) -> None:
+    # The four of infra/tables.py and the live screens' connections table (tests/infra/test_live.py).
+    assert len(dev.resources("AWS::DynamoDB::Table")) == 5
 
 
 @pytest.mark.parametrize("name", ["command", "sequences"])
@@ -100,7 +101,7 @@ def test_dev_tables_are_destroyed_with_the_stack(dev: Synthesized) -> None:
 
 def test_prod_tables_are_retained_and_protected(prod: Synthesized) -> None:
     tables = prod.resources("AWS::DynamoDB::Table")
-    assert len(tables) == 4
+    assert len(tables) == 5
     for table in tables.values():
         assert table["DeletionPolicy"] == "Retain"
         assert table["UpdateReplacePolicy"] == "Retain"
