@@ -275,9 +275,6 @@ class LocalRuntime:
         }
         if self.ses is not None:
             environment["AWS_ENDPOINT_URL_SESV2"] = self.ses.endpoint
-        if self.websocket is not None:
-            # The pusher's @connections endpoint: the stage's callback URL when deployed.
-            environment[ENV_WEBSOCKET_CALLBACK_URL] = self.websocket.management_url
         return environment
 
     def _start_ses(self) -> None:
@@ -384,6 +381,11 @@ class LocalRuntime:
             return
         self.websocket = WebSocketFront(routes)
         self.websocket.start()
+        # The pusher's @connections endpoint, which the template names as the deployed stage's
+        # callback URL: a function's own variables win over the runtime's, so it is replaced there.
+        for function in self.functions.values():
+            if ENV_WEBSOCKET_CALLBACK_URL in function.environment:
+                function.environment[ENV_WEBSOCKET_CALLBACK_URL] = self.websocket.management_url
 
     def _start_environments(self) -> None:
         """Each function's first execution environment, while DynamoDB Local may still be booting:

@@ -238,7 +238,8 @@ class WebSocketFront:
             try:
                 answer = await asyncio.to_thread(authorizer.invoke, event, "$connect authorizer")
             except Exception as error:  # noqa: BLE001 - the authorizer's error decides the status
-                if str(error) == "Unauthorized":
+                # API Gateway answers 401 when the authorizer's errorMessage is exactly this
+                if getattr(error, "error_message", str(error)) == "Unauthorized":
                     return connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
                 return connection.respond(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error\n")
             statements = (answer.get("policyDocument") or {}).get("Statement") or []

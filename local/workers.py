@@ -49,6 +49,7 @@ class FunctionError(RuntimeError):
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(f"{error_type}: {message}")
         self.error_type = error_type
+        self.error_message = message  # Lambda's `errorMessage` (API Gateway reads "Unauthorized")
 
 
 class FunctionThrottled(FunctionError):

@@ -12,13 +12,13 @@ from typing import Any
 import boto3
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from moto.utilities.utils import load_resource
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from client.watch import Watcher
-from harness.runtime_process import Api, demo_user, token_for, wait_for
+from harness.runtime_process import Api, RuntimeProcess, demo_user, token_for, wait_for
 from harness.seed import order_body
 
 pytestmark = pytest.mark.e2e
@@ -106,9 +106,14 @@ def _resign(token: str, key: Any, **changes: Any) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": jwt.get_unverified_header(token)["kid"]})
 
 
-def test_forged_expired_and_access_tokens_are_refused_at_the_handshake(outputs: dict[str, Any]) -> None:
+def test_forged_expired_and_access_tokens_are_refused_at_the_handshake(
+    outputs: dict[str, Any], local_runtime: RuntimeProcess
+) -> None:
     token = token_for(outputs, "shop-a", "staff")
-    pool_key = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json")).key
+    # The local pool's own key (kept only in the runtime's state directory), to make a token valid
+    # in every respect but the one each refusal breaks
+    pem = (local_runtime.state_dir / "cognito" / "signing-key.pem").read_bytes()
+    pool_key = serialization.load_pem_private_key(pem, password=None)
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     username, password = demo_user(outputs, "shop-a", "staff")
     cognito = boto3.client(

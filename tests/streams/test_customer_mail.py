@@ -69,7 +69,10 @@ def flaky(
     monkeypatch.setenv("MAIL_SENDER", SENDER)
     client = FlakySes(boto3.client("sesv2", endpoint_url=ses.endpoint, region_name="us-east-1"), fail=0)
     mail = build_customer_mail(client, local.idempotency_table, wiring.dynamodb_client())
-    registry = build_data_sync(wiring.shop().stock, data_sync.notifications(), mail)
+    notifications = wiring.build_notifications(
+        local.sns, "arn:aws:sns:us-east-1:123456789012:notifications", local.idempotency_table, wiring.dynamodb_client()
+    )
+    registry = build_data_sync(wiring.shop().stock, notifications, mail)
     monkeypatch.setattr(data_sync, "data_sync", lambda: registry)
     monkeypatch.setattr(data_sync, "customer_mail", lambda: mail)
     return local, client
