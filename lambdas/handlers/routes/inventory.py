@@ -8,14 +8,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
-from cqrs.data import MAX_PAGE_SIZE
-from cqrs.history import MAX_HISTORY_PAGE
 from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
-from handlers.routes.listing import history_body
+from handlers.routes.listing import HistoryLimit, PageCursor, PageLimit, history_body
 from handlers.schemas import ERRORS, HistoryPage, InventoryOut, InventoryPage, json_content
 from shop.listing import LOW_STOCK_CEILING
 from shop.models import UpdateInventoryRequest
@@ -33,11 +30,8 @@ ProductCode = Annotated[str, Path(min_length=1, max_length=MAX_CODE_LENGTH, patt
     responses={200: json_content(InventoryPage, "One page of stock records"), **ERRORS},
 )
 def list_stock(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
-    ] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
     availableBelow: Annotated[  # noqa: N803
         int | None, Query(ge=1, le=LOW_STOCK_CEILING, description="Only records with fewer units available")
     ] = None,
@@ -54,11 +48,8 @@ def list_stock(
 )
 def stock_history(
     productCode: ProductCode,  # noqa: N803
-    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
-    ] = None,
+    limit: HistoryLimit = 20,
+    cursor: PageCursor = None,
 ) -> Response[str]:
     logger.append_keys(product=productCode)
     page = shop().inventory.history(productCode, caller(router), limit=limit, cursor=cursor)

@@ -9,15 +9,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
-from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
-from cqrs.data import MAX_PAGE_SIZE
-from cqrs.history import MAX_HISTORY_PAGE
 from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.idempotency import create_order_once
 from handlers.json_body import json_response
 from handlers.observability import logger, metrics
-from handlers.routes.listing import SortOrder, history_body
+from handlers.routes.listing import HistoryLimit, PageCursor, PageLimit, SortOrder, history_body
 from handlers.schemas import ERRORS, HistoryPage, OrderOut, OrderPage, json_content
 from shop.models import CreateOrderRequest, UpdateStatusRequest
 from shop.status import OrderStatus
@@ -57,11 +54,8 @@ def create_order(
     responses={200: json_content(OrderPage, "One page of orders"), **ERRORS},
 )
 def list_orders(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
-    ] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
     status: Annotated[OrderStatus | None, Query()] = None,
     customerId: Annotated[str | None, Query(min_length=1, max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN)] = None,  # noqa: N803
     placedFrom: Annotated[datetime | None, Query(description="ISO 8601, inclusive; UTC if no offset")] = None,  # noqa: N803
@@ -100,11 +94,8 @@ def get_order(code: OrderCode) -> Response[str]:
 )
 def order_history(
     code: OrderCode,
-    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
-    ] = None,
+    limit: HistoryLimit = 20,
+    cursor: PageCursor = None,
 ) -> Response[str]:
     logger.append_keys(order=code)
     page = shop().orders.history(code, caller(router), limit=limit, cursor=cursor)

@@ -8,14 +8,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
-from cqrs.data import MAX_PAGE_SIZE
-from cqrs.history import MAX_HISTORY_PAGE
 from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
-from handlers.routes.listing import history_body
+from handlers.routes.listing import HistoryLimit, PageCursor, PageLimit, history_body
 from handlers.schemas import ERRORS, HistoryPage, ProductOut, ProductPage, json_content
 from shop.models import CreateProductRequest, UpdateProductRequest
 from shop.views import product_view
@@ -43,11 +40,8 @@ def create_product(body: Annotated[CreateProductRequest, Body()]) -> Response[st
     responses={200: json_content(ProductPage, "One page of products"), **ERRORS},
 )
 def list_products(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
-    ] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
     categoryCode: Annotated[str | None, Query(min_length=1, max_length=MAX_CODE_LENGTH, pattern=CODE_PATTERN)] = None,  # noqa: N803
     isActive: Annotated[bool | None, Query()] = None,  # noqa: N803
 ) -> Response[str]:
@@ -76,11 +70,8 @@ def get_product(code: ProductCode) -> Response[str]:
 )
 def product_history(
     code: ProductCode,
-    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
-    ] = None,
+    limit: HistoryLimit = 20,
+    cursor: PageCursor = None,
 ) -> Response[str]:
     logger.append_keys(product=code)
     page = shop().products.history(code, caller(router), limit=limit, cursor=cursor)

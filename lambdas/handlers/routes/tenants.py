@@ -6,16 +6,13 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from cqrs.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
-from cqrs.data import MAX_PAGE_SIZE
-from cqrs.history import MAX_HISTORY_PAGE
 from cqrs.keys import CODE_PATTERN, MAX_CODE_LENGTH
 from handlers.access import caller
 from handlers.json_body import json_response
 from handlers.observability import logger
-from handlers.routes.listing import history_body
+from handlers.routes.listing import HistoryLimit, PageCursor, PageLimit, history_body
 from handlers.schemas import ERRORS, HistoryPage, OwnTenantOut, TenantOut, TenantPage, json_content
 from shop.tenant_models import CreateTenantRequest, OwnSettingsIn, UpdateTenantRequest
 from shop.wiring import shop
@@ -42,11 +39,8 @@ def create_tenant(body: Annotated[CreateTenantRequest, Body()]) -> Response[str]
     responses={200: json_content(TenantPage, "One page of registry records"), **ERRORS},
 )
 def list_tenants(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
-    ] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
 ) -> Response[str]:
     page = shop().tenants.list_tenants(limit=limit, cursor=cursor)
     return json_response(200, {"items": [item.to_dict() for item in page.items], "nextCursor": page.next_cursor})
@@ -82,11 +76,8 @@ def update_tenant(code: TenantCode, body: Annotated[UpdateTenantRequest, Body()]
 )
 def tenant_history(
     code: TenantCode,
-    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN, description="`nextCursor` of the previous page"),
-    ] = None,
+    limit: HistoryLimit = 20,
+    cursor: PageCursor = None,
 ) -> Response[str]:
     logger.append_keys(registry_tenant=code)
     return json_response(200, history_body(shop().tenants.history(code, limit=limit, cursor=cursor)))
