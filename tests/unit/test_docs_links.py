@@ -164,11 +164,11 @@ def test_a_link_to_a_missing_file_or_heading_is_reported(sample: Path) -> None:
 def test_a_named_markdown_file_must_exist_beside_the_file_or_from_the_root(sample: Path) -> None:
     module = sample / "docs" / "notes.py"
     module.write_text(
-        '"""See guide.md and docs/guide.md; the team\'s DESIGN.md and ../shared/seed/example.md are not here.\n'
+        '"""See guide.md and docs/guide.md; the team\'s NOTES.md and ../elsewhere/seed/example.md are not here.\n'
         'Online: https://github.com/o/r/blob/main/OTHER.md."""\n'
     )
 
-    assert missing_markdown_names(module, sample) == ["DESIGN.md", "../shared/seed/example.md"]
+    assert missing_markdown_names(module, sample) == ["NOTES.md", "../elsewhere/seed/example.md"]
 
 
 def test_heading_anchors_follow_github() -> None:
