@@ -230,7 +230,7 @@ def one_order_per_token(outputs: dict[str, Any], all_tokens: list[str]) -> list[
     for token in all_tokens:
         api = Api(outputs["ApiUrl"], token)
         try:
-            status, body = api.post("/orders", order_body(PRODUCTS[0], 1))
+            status, body = api.post("/orders", order_body((PRODUCTS[0], 1)))
             assert status == 201, body
             codes.append(body["code"])
         finally:
