@@ -30,31 +30,6 @@ DEFAULT_MEMORY_MB = 128
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-class Activity:
-    """A broadcast "something may have been written": every finished invocation bumps it, and the
-    stream pollers wait on it between polls, so they read a new record right after the write that
-    made it instead of at their next idle poll."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._generation = 0
-
-    def notify(self) -> None:
-        with self._condition:
-            self._generation += 1
-            self._condition.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> int:
-        """Wait until the generation moves past `seen` (or `timeout`); return the current one."""
-        with self._condition:
-            if self._generation == seen:
-                self._condition.wait(timeout)
-            return self._generation
-
-
-ACTIVITY = Activity()
-
-
 @dataclass
 class LocalFunction:
     logical_id: str
@@ -104,11 +79,9 @@ class LocalFunction:
             else:
                 raise RuntimeError(f"{self.name} has neither execution environments nor an in-process handler")
         except Exception as error:
-            ACTIVITY.notify()
             elapsed = (time.perf_counter() - started) * 1000
             log.warning("%s %s error %.0fms %s: %s", self.label, describe, elapsed, type(error).__name__, error)
             raise
-        ACTIVITY.notify()
         elapsed = (time.perf_counter() - started) * 1000
         log.info("%s %s %s %.0fms", self.label, describe, describe_outcome(result), elapsed)
         return result, environment

@@ -41,15 +41,16 @@ from pathlib import Path
 from typing import Any
 
 from local.checkpoints import CLOSED, Checkpoints
-from local.functions import ACTIVITY, LocalFunction
+from local.functions import LocalFunction
 from local.stream_events import lambda_record
 from local.template import Resolver, Resource, TemplateError
 
 log = logging.getLogger("local")
 
 STREAM_RETENTION_S = 24 * 3600
-# Between polls a poller waits for an invocation to finish anywhere (its writes may have made
-# records), or this long at most: Lambda polls a shard about 4 times a second.
+# A poller that read nothing waits this long before it polls again: Lambda polls a shard 4 times
+# a second while it is idle. After a batch it polls again at once, as Lambda does while records
+# keep coming.
 POLL_INTERVAL_S = 0.25
 SHARD_REFRESH_S = 2.0
 GET_RECORDS_LIMIT = 1000
@@ -169,13 +170,11 @@ class StreamPoller:
 
     def stop(self, timeout: float = 3.0) -> None:
         self.stop_event.set()
-        ACTIVITY.notify()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def run(self) -> None:
-        seen = -1
         while not self.stop_event.is_set():
             try:
                 worked = self.poll_once()
@@ -186,7 +185,7 @@ class StreamPoller:
                 worked = False
                 self.stop_event.wait(MAX_BACKOFF_S)
             if not worked:
-                seen = ACTIVITY.wait(seen, self.poll_interval_s)
+                self.stop_event.wait(self.poll_interval_s)
 
     # -- shards ---------------------------------------------------------------------------------
 
