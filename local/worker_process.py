@@ -21,6 +21,7 @@ heavy at module level, so that the parent can import `LambdaContext` from it che
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -35,19 +36,30 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 # What every handler of this project imports: loaded once in the zygote, shared by every worker.
+# A library a handler imports that is missing here is imported again by every worker, in its own
+# pages (the X-Ray SDK that Powertools' Tracer loads even when tracing is off is about 16 MB).
 PRELOAD = (
     "boto3",
     "botocore.client",
     "pydantic",
     "aws_lambda_powertools",
     "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.logging.correlation_paths",
     "aws_lambda_powertools.metrics",
     "aws_lambda_powertools.tracing",
+    "aws_xray_sdk.core",
     "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
     "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event",
     "aws_lambda_powertools.utilities.idempotency",
     "aws_lambda_powertools.utilities.typing",
 )
+# The services the handlers make boto3 clients for. The first client of a service parses its
+# model and endpoint rules (about 12 MB for DynamoDB); boto3's default session keeps them, so a
+# throw-away client made here leaves them in the zygote, shared, and a worker's own client
+# (made after its environment is set: endpoints, region, keys) reuses them.
+PRELOAD_SERVICES = ("dynamodb", "sns", "sesv2", "apigatewaymanagementapi")
 MAX_REQUEST_BYTES = 1 << 20  # one spawn request: a handler string and an environment
 
 
@@ -76,6 +88,17 @@ def _preload() -> None:
             importlib.import_module(name)
         except ImportError:
             continue  # a library this checkout lacks is simply imported by no handler
+    try:
+        import boto3
+    except ImportError:
+        return
+    for service in PRELOAD_SERVICES:
+        # Explicit region and keys: nothing of the zygote's environment is resolved or cached.
+        boto3.client(service, region_name="us-east-1", aws_access_key_id="preload", aws_secret_access_key="preload")
+    # Python's collector writes to every object it visits: objects frozen here are never visited
+    # again, so a worker's collections leave the shared pages shared (copy-on-write stays cheap).
+    gc.collect()
+    gc.freeze()
 
 
 def _import_handler(handler_string: str) -> Any:
