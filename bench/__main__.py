@@ -111,9 +111,10 @@ noisier and slower than on an idle machine; request counts and the checks are ex
   time to its `ready` line (first start, restart); `GET /orders/{{code}}` requests/s at 1 and 8
   clients and their ratio (how far the API's execution environments run at once); orders/s over
   HTTP (POST /orders then GET it back) and the time until an order's reservation is visible, at
-  1 and 8 clients; memory of the whole local system (runtime, JVM, zygote, workers) sampled every
-  0.5 s during the loads: PSS (a page shared by several processes split between them: what the
-  system occupies) and the sum of RSS (which counts the workers' shared libraries once each).
+  1 and 8 clients; the resident memory of the whole local system (runtime, JVM, zygote, workers)
+  sampled every 0.5 s during the loads, as the sum of PSS (a page shared by several processes is
+  counted once, split between them: what the system occupies; the sum of RSS, printed for
+  reference, counts the workers' shared libraries once per worker).
 
 - **live screens** (`bench/live_latency.py`): `python -m local` as a subprocess; 8 staff screens
   of one tenant on its WebSocket API while 8 writer clients post orders at once; for every

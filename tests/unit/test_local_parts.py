@@ -16,6 +16,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from harness.runtime_process import wait_for
 from local.api_routes import COGNITO_AUTH, Method, ResourceNode, Routes
 from local.authorizer import TokenVerifier, flatten_claims
 from local.checkpoints import CLOSED, Checkpoints
@@ -511,3 +512,82 @@ def test_a_child_shard_waits_for_its_parent_and_new_shards_are_picked_up(tmp_pat
     for _ in range(3):
         poller.poll_once()
     assert seen[-1] == "n1"
+
+
+class CountingStreams(FakeStreams):
+    """FakeStreams that counts GetRecords calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_records(self, *, ShardIterator: str, Limit: int) -> dict[str, Any]:  # noqa: N803
+        self.reads += 1
+        return super().get_records(ShardIterator=ShardIterator, Limit=Limit)
+
+
+def running_poller(streams: FakeStreams, handler: Any, tmp_path: Path) -> Any:
+    """A poller on `streams` polling in its thread, idle interval one hour (stop it after)."""
+    from local.pollers import MappingConfig, StreamPoller
+
+    poller = StreamPoller(
+        MappingConfig("M", batch_size=10),
+        fake_function(handler),
+        table_name="t",
+        ddb=None,
+        streams=streams,
+        sqs=None,
+        sns=None,
+        checkpoints=Checkpoints(tmp_path / "m.json"),
+        poll_interval_s=3600,
+    )
+    poller.stream_arn = "arn:s"
+    poller.checkpoints.for_stream("arn:s")
+    poller.refresh_shards()
+    poller._thread = threading.Thread(target=poller.run, daemon=True)
+    poller._thread.start()
+    return poller
+
+
+def test_a_poller_polls_again_at_once_after_a_batch(tmp_path: Path) -> None:
+    # Given a shard whose second record is written while the first batch runs
+    streams = FakeStreams()
+    streams.add_shard("s", None, ["a1"], 1)
+    seen: list[str] = []
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        seen.extend(r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"])
+        if len(seen) == 1:
+            streams.records["s"].append(
+                {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "a2"}}, "SequenceNumber": "2"}}
+            )
+        return {}
+
+    # When the poller runs (idle interval one hour)
+    poller = running_poller(streams, handler, tmp_path)
+    try:
+        # Then the second record is delivered without waiting for the idle interval, as Lambda
+        # keeps polling a shard while records come
+        wait_for(lambda: seen == ["a1", "a2"], timeout=10, message="both records delivered")
+    finally:
+        poller.stop()
+
+
+def test_an_idle_poller_polls_only_at_its_interval_whatever_else_runs(tmp_path: Path) -> None:
+    # Given a poller on an empty shard (idle interval one hour) that has polled once
+    streams = CountingStreams()
+    streams.add_shard("s", None, [], 1)
+    poller = running_poller(streams, lambda event, context: {}, tmp_path)
+    try:
+        wait_for(lambda: streams.reads == 1, timeout=10, message="the first poll")
+        time.sleep(0.2)
+        # When other functions run meanwhile
+        other = fake_function(lambda event, context: {"statusCode": 200})
+        for _ in range(20):
+            other.invoke({})
+        time.sleep(0.3)
+        # Then the poller has not polled again: Lambda polls an idle shard on its own clock
+        # (4 times a second), and every extra GetRecords costs CPU the functions need
+        assert streams.reads == 1
+    finally:
+        poller.stop()

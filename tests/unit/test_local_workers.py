@@ -17,8 +17,11 @@ import pytest
 from local.workers import FunctionError, FunctionThrottled, HandlerImportError, WorkerPool, WorkerSpec, Zygote
 
 HANDLERS = '''
-import os, time
+import gc, os, sys, time
 from pathlib import Path
+
+# Recorded when the worker imports this module: what the zygote had loaded before the fork.
+XRAY_LOADED_BEFORE_IMPORT = "aws_xray_sdk.core" in sys.modules
 
 
 def pid(event, context):
@@ -35,6 +38,18 @@ def meet(event, context):
             return {"met": True, "pid": os.getpid()}
         time.sleep(0.02)
     return {"met": False, "pid": os.getpid()}
+
+
+def shared(event, context):
+    return {"xray_preloaded": XRAY_LOADED_BEFORE_IMPORT, "frozen_objects": gc.get_freeze_count()}
+
+
+def dynamodb_client(event, context):
+    import boto3
+
+    client = boto3.client("dynamodb")
+    credentials = client._request_signer._credentials
+    return {"endpoint": client.meta.endpoint_url, "region": client.meta.region_name, "key": credentials.access_key}
 
 
 def fail(event, context):
@@ -150,6 +165,28 @@ def test_each_function_has_its_own_environment_variables(make_pool: Any) -> None
     assert invoke(api, {})[0]["variable"] == "api"
     assert invoke(sync, {})[0]["variable"] == "data-sync"
     assert 0 < invoke(api, {}, timeout_s=7)[0]["remaining"] <= 7000
+
+
+def test_a_worker_shares_the_zygotes_libraries_and_its_collector_leaves_them_alone(make_pool: Any) -> None:
+    # The X-Ray SDK (Powertools' Tracer loads it) was imported once in the zygote, and the
+    # zygote's objects are frozen: a worker's collections never write to those shared pages.
+    result = invoke(make_pool("shared"), {})[0]
+    assert result["xray_preloaded"] is True
+    assert result["frozen_objects"] > 0
+
+
+def test_a_workers_boto3_client_takes_its_own_environment_not_the_zygotes(make_pool: Any) -> None:
+    # The zygote parsed the DynamoDB model with a throw-away client; a worker's client still
+    # resolves endpoint, region and keys from the function's environment.
+    environment = {
+        "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
+        "AWS_REGION": "eu-west-3",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+        "AWS_ACCESS_KEY_ID": "function-key",
+        "AWS_SECRET_ACCESS_KEY": "function-secret",
+    }
+    result = invoke(make_pool("dynamodb_client", environment=environment), {})[0]
+    assert result == {"endpoint": "http://127.0.0.1:9", "region": "eu-west-3", "key": "function-key"}
 
 
 def test_a_handler_error_is_reported_and_the_environment_kept(make_pool: Any) -> None:
