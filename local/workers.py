@@ -38,9 +38,11 @@ STOP_GRACE_S = 0.5
 
 
 def default_concurrency() -> int:
-    """Execution environments per function by default: one per CPU, at least two (so that two
-    requests race even on one CPU), at most eight (each costs memory)."""
-    return max(2, min(8, os.cpu_count() or 2))
+    """Execution environments per function by default: two per CPU (a worker waits on DynamoDB
+    for part of every invocation; with one per CPU the CPUs idle meanwhile: on 2 CPUs, 8 clients
+    read about 1.8x what 1 client reads with 4 workers, 1.65x with 2), at least two (so that two
+    requests race even on one CPU), at most eight (each costs memory, about 25 MB)."""
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
 
 
 class FunctionError(RuntimeError):
