@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from infra.names import DEFAULT_STAGE
+from local import malloc_arenas
 from local.runtime import AlreadyRunning, LocalRuntime, Options
 from local.workers import default_concurrency
 
@@ -88,6 +89,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    malloc_arenas.limit()  # before any thread starts; the JVM and the zygote inherit it
     options, verbose = parse_args(argv)
     # Powertools warns on every flush when a function records no metric; metrics are off locally.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
