@@ -109,6 +109,7 @@ class Functions(Construct):
             names.ENV_IDEMPOTENCY_TABLE: tables.idempotency.table_name,
             names.ENV_NOTIFICATION_TOPIC: notifications.topic.topic_arn,
             names.ENV_MAIL_SENDER: config.mail_sender,
+            names.ENV_MAIL_DOMAINS: ",".join(config.mail_domains),
             names.ENV_POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
             names.ENV_POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
             names.ENV_POWERTOOLS_LOG_LEVEL: "INFO",

@@ -29,7 +29,6 @@ goes through the marker, takes its place).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -41,18 +40,7 @@ from cqrs.items import Item
 from shop.mail_message import MailEvent, OrderMail, build_message, order_mail
 from shop.notifications import NOTIFICATION_MARKER_TTL_S
 
-MAIL_SENDER_ENV = "MAIL_SENDER"
-DEFAULT_SENDER = "orders@example.com"
 _KEY_PREFIX = "shop.customer_mail"
-
-
-def sender_for(tenant_code: str) -> str:
-    """The address a tenant's e-mails come from: the stack-level default (`MAIL_SENDER`).
-
-    The one place that chooses the sender: a tenant's own address, once tenants carry settings,
-    is read here.
-    """
-    return os.environ.get(MAIL_SENDER_ENV) or DEFAULT_SENDER
 
 
 class SesV2Transport:
@@ -79,7 +67,7 @@ class CustomerMail:
         transport: SesV2Transport,
         persistence: BasePersistenceLayer,
         *,
-        sender: Callable[[str], str] = sender_for,
+        sender: Callable[[str], str],
         clock: Clock = utc_now,
         expires_after_seconds: int = NOTIFICATION_MARKER_TTL_S,
     ) -> None:
