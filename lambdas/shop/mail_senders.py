@@ -56,7 +56,7 @@ class SendingIdentities:
         """Refuse (422) a tenant sender the stack cannot send from; None (the default) is fine."""
         if address is None or self.allows(address):
             return
-        choices = f"{self.default_sender}"
+        choices = self.default_sender
         if self.domains:
             choices += " or an address at " + ", ".join(sorted(self.domains))
         raise ValidationError(SENDER_FIELD, f"the stack sends only from {choices} (its SES identities)")
