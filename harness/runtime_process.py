@@ -114,8 +114,9 @@ class RuntimeProcess:
         return "\n".join(self.lines)
 
 
-def login(outputs: dict[str, Any], username: str, password: str) -> str:
-    """An ID token from the local Cognito (InitiateAuth, USER_PASSWORD_AUTH)."""
+def authenticate(outputs: dict[str, Any], username: str, password: str) -> dict[str, Any]:
+    """The local Cognito's AuthenticationResult (InitiateAuth, USER_PASSWORD_AUTH): IdToken,
+    AccessToken, RefreshToken."""
     cognito = boto3.client(
         "cognito-idp",
         endpoint_url=outputs["AwsEndpointUrl"],
@@ -128,7 +129,12 @@ def login(outputs: dict[str, Any], username: str, password: str) -> str:
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
-    return str(result["AuthenticationResult"]["IdToken"])
+    return dict(result["AuthenticationResult"])
+
+
+def login(outputs: dict[str, Any], username: str, password: str) -> str:
+    """An ID token from the local Cognito."""
+    return str(authenticate(outputs, username, password)["IdToken"])
 
 
 def demo_user(outputs: dict[str, Any], tenant: str, role: str = "admin") -> tuple[str, str]:

@@ -19,7 +19,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from client.watch import Watcher
-from harness.runtime_process import Api, RuntimeProcess, demo_user, token_for, wait_for
+from harness.runtime_process import Api, RuntimeProcess, authenticate, demo_user, token_for, wait_for
 from harness.seed import order_body
 
 pytestmark = pytest.mark.e2e
@@ -129,19 +129,7 @@ def test_forged_expired_and_access_tokens_are_refused_at_the_handshake(
     pem = (local_runtime.state_dir / "cognito" / "signing-key.pem").read_bytes()
     pool_key = serialization.load_pem_private_key(pem, password=None)
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    username, password = demo_user(outputs, "shop-a", "staff")
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=outputs["AwsEndpointUrl"],
-        region_name=outputs["Region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - the local emulator takes any key
-    )
-    access_token = cognito.initiate_auth(
-        ClientId=outputs["UserPoolClientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password},
-    )["AuthenticationResult"]["AccessToken"]
+    access_token = authenticate(outputs, *demo_user(outputs, "shop-a", "staff"))["AccessToken"]
 
     # The same claims re-signed with the pool's key are accepted: each refusal is about what it breaks
     with open_socket(outputs, _resign(token, pool_key)):
