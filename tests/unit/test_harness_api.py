@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,11 @@ class Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.behaviour = behaviour  # "drop": close without answering; "answer-then-close": 200, then close
         self.seen: Counter[str] = Counter()
+        self.closed = threading.Semaphore(0)  # released each time the server has closed a connection
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.closed.release()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -82,8 +88,12 @@ def test_a_get_whose_answer_never_came_is_tried_once_more(server: Server) -> Non
 @pytest.mark.parametrize("server", ["answer-then-close"], indirect=True)
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_sending(server: Server) -> None:
     api = api_for(server)
+    answers = []
     try:
-        answers = [api.post("/orders", {"n": n})[0] for n in range(3)]
+        for n in range(3):
+            answers.append(api.post("/orders", {"n": n})[0])
+            # The kept-alive connection is idle, and the server has closed it (not said so)
+            assert server.closed.acquire(timeout=5)
     finally:
         api.close()
     assert answers == [200, 200, 200]
