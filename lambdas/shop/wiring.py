@@ -63,9 +63,10 @@ def build_shop(client: Any, table_names: Tables, clock: Clock = utc_now) -> Shop
 
 def build_notifications(sns: Any, topic_arn: str, idempotency_table: str, client: Any) -> NotificationService:
     """Notifications to `topic_arn`, de-duplicated on `idempotency_table` through `client`."""
-    from shop.notifications import NotificationService, SentMarkers
+    from shop.notifications import MARKER_KIND, NotificationService
+    from shop.sent_markers import SentMarkers
 
-    return NotificationService(sns, topic_arn, SentMarkers(client, idempotency_table))
+    return NotificationService(sns, topic_arn, SentMarkers(client, idempotency_table, MARKER_KIND))
 
 
 def build_customer_mail(
@@ -73,12 +74,11 @@ def build_customer_mail(
 ) -> CustomerMail:
     """Customer e-mail through the SES v2 client `ses`, de-duplicated on `idempotency_table`, from
     `sender(tenant_code)` (by default `mail_sender`: the tenant's own address or the stack's)."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from shop.customer_mail import MARKER_KIND, CustomerMail, SesV2Transport
+    from shop.sent_markers import SentMarkers
 
-    from shop.customer_mail import CustomerMail, SesV2Transport
-
-    persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=client)
-    return CustomerMail(SesV2Transport(ses), persistence, sender=sender or mail_sender)
+    markers = SentMarkers(client, idempotency_table, MARKER_KIND)
+    return CustomerMail(SesV2Transport(ses), markers, sender=sender or mail_sender)
 
 
 def build_data_sync(

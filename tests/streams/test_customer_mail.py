@@ -80,7 +80,6 @@ def flaky(
     )
     registry = build_data_sync(wiring.shop().stock, notifications, mail)
     monkeypatch.setattr(data_sync, "data_sync", lambda: registry)
-    monkeypatch.setattr(data_sync, "customer_mail", lambda: mail)
     return local, client
 
 
