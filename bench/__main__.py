@@ -77,8 +77,8 @@ noisier and slower than on an idle machine; request counts and the checks are ex
 
 - **requests** (`bench/requests.py`, moto in-process): DynamoDB requests per operation, counted
   twice: a botocore `before-call.dynamodb.*` hook on the core's own client, and a wrapper around
-  `BaseClient._make_api_call` that sees every client, including the one Powertools' idempotency
-  layer builds for itself ("other client").
+  `BaseClient._make_api_call` that sees every client, including any a library builds for
+  itself ("other client").
 - **core µs / handler µs** (`bench/core_overhead.py`): the DynamoDB client is a stub answering
   canned items the real code wrote once, so only our code and Powertools' resolver, validation,
   logging and metrics are timed. No idempotency key. Per call wall time, p50 and p99.

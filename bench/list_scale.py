@@ -57,6 +57,7 @@ from bench._common import (
     seed_catalogue,
     table_env,
 )
+from bench.meter import RequestMeter
 
 LIST_TENANT = "bench-list"
 SEQ_TENANTS = {"threads": "bench-seq-t", "processes": "bench-seq-p"}
@@ -121,30 +122,6 @@ class OrderLoader:
         return time.perf_counter() - start
 
 
-class CostMeter:
-    """Requests and consumed read units of one DynamoDB client (DynamoDB Local reports them)."""
-
-    def __init__(self, client: Any) -> None:
-        self.requests = 0
-        self.read_units = 0.0
-        events = client.meta.events
-        events.register("provide-client-params.dynamodb.*", self._ask_capacity)
-        events.register("before-call.dynamodb.*", self._count)
-        events.register("after-call.dynamodb.*", self._add_units)
-
-    @staticmethod
-    def _ask_capacity(params: dict[str, Any], **_: Any) -> None:
-        params.setdefault("ReturnConsumedCapacity", "TOTAL")
-
-    def _count(self, **_: Any) -> None:
-        self.requests += 1
-
-    def _add_units(self, parsed: dict[str, Any], **_: Any) -> None:
-        consumed = parsed.get("ConsumedCapacity") or []
-        for entry in consumed if isinstance(consumed, list) else [consumed]:
-            self.read_units += float(entry.get("CapacityUnits") or 0)
-
-
 def _timed_calls(fn: Callable[[], Any], count: int) -> list[float]:
     fn()  # warm
     samples = []
@@ -182,7 +159,7 @@ def _page_kinds(size: int) -> list[tuple[str, dict[str, str]]]:
 
 
 def measure_pages(
-    loader: OrderLoader, meter: CostMeter, calls: int, sizes: tuple[int, ...]
+    loader: OrderLoader, meter: RequestMeter, calls: int, sizes: tuple[int, ...]
 ) -> tuple[list[list[object]], list[list[object]], list[Figure]]:
     """The cost of each kind of page at each size, and how flat it stays across sizes."""
     rows: list[list[object]] = []
@@ -196,10 +173,10 @@ def measure_pages(
                 return call_api("GET", "/orders", tenant=LIST_TENANT, query=query or None)
 
             items = len(fn().body["items"])
-            before_requests, before_units = meter.requests, meter.read_units
-            samples = _timed_calls(fn, calls)
-            requests = (meter.requests - before_requests) / (calls + 1)
-            units = (meter.read_units - before_units) / (calls + 1)
+            with meter.measure() as usage:
+                samples = _timed_calls(fn, calls)
+            requests = usage.total / (calls + 1)  # the calls and the warm-up before them
+            units = usage.rcu / (calls + 1)
             costs.setdefault(kind, {})[size] = (items, units)
             p50, p99 = percentile(samples, 50), percentile(samples, 99)
             rows.append(
@@ -320,7 +297,7 @@ def run(quick: bool = False) -> list[Figure]:
             tables, idempotency = create_tables(setup, prefix="bench")
             with environment(table_env(tables, idempotency)), quiet():
                 reset_wiring()
-                meter = CostMeter(dynamodb_client())
+                meter = RequestMeter(dynamodb_client(), capacity=True)
                 from harness.seed import order_body
 
                 for tenant in (LIST_TENANT, *SEQ_TENANTS.values()):

@@ -7,7 +7,7 @@ It sees the same calls two ways, so a bench can tell what our code asked for fro
   with `capacity=True`, `provide-client-params.dynamodb.*` sizes the items each request writes and
   `after-call.dynamodb.*` takes the units the endpoint reports (see `RequestMeter`);
 - `every_client()`: a wrapper around `BaseClient._make_api_call`, which every boto3 client goes
-  through, including those a library builds for itself (Powertools' idempotency layer).
+  through, including those a library builds for itself.
 
 Write units follow DynamoDB's published rules: 1 per started KB written, 2 per KB in a transaction,
 charged also when a condition fails; UpdateItem/DeleteItem take what the endpoint reports (1 if it

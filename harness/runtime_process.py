@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -113,8 +114,9 @@ class RuntimeProcess:
         return "\n".join(self.lines)
 
 
-def login(outputs: dict[str, Any], username: str, password: str) -> str:
-    """An ID token from the local Cognito (InitiateAuth, USER_PASSWORD_AUTH)."""
+def authenticate(outputs: dict[str, Any], username: str, password: str) -> dict[str, Any]:
+    """The local Cognito's AuthenticationResult (InitiateAuth, USER_PASSWORD_AUTH): IdToken,
+    AccessToken, RefreshToken."""
     cognito = boto3.client(
         "cognito-idp",
         endpoint_url=outputs["AwsEndpointUrl"],
@@ -127,7 +129,12 @@ def login(outputs: dict[str, Any], username: str, password: str) -> str:
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
-    return str(result["AuthenticationResult"]["IdToken"])
+    return dict(result["AuthenticationResult"])
+
+
+def login(outputs: dict[str, Any], username: str, password: str) -> str:
+    """An ID token from the local Cognito."""
+    return str(authenticate(outputs, username, password)["IdToken"])
 
 
 def demo_user(outputs: dict[str, Any], tenant: str, role: str = "admin") -> tuple[str, str]:
@@ -137,6 +144,18 @@ def demo_user(outputs: dict[str, Any], tenant: str, role: str = "admin") -> tupl
 
 def token_for(outputs: dict[str, Any], tenant: str, role: str = "admin") -> str:
     return login(outputs, *demo_user(outputs, tenant, role))
+
+
+REPEATABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # idempotent in HTTP
+
+
+def _closed_by_server(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle kept-alive connection was closed by the server: it has nothing to read
+    unless the server closed it (end of file) or broke the protocol, and in both cases it is done."""
+    if connection.sock is None:
+        return False
+    readable, _, _ = select.select([connection.sock], [], [], 0)
+    return bool(readable)
 
 
 class Api:
@@ -153,6 +172,8 @@ class Api:
         self.environments: list[str] = []
 
     def _conn(self) -> http.client.HTTPConnection:
+        if self._connection is not None and _closed_by_server(self._connection):
+            self.close()
         if self._connection is None:
             self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         return self._connection
@@ -177,7 +198,11 @@ class Api:
         if bearer:
             all_headers.setdefault("Authorization", f"Bearer {bearer}")
         payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        for attempt in range(2):  # one reconnect if the server closed a kept-alive connection
+        # A connection the server closed while idle is replaced before sending (`_conn`). Should it
+        # close during the request anyway, only a request that is safe to repeat is sent again: a
+        # POST the server may have acted on is never sent twice.
+        attempts = 2 if method in REPEATABLE_METHODS else 1
+        for attempt in range(attempts):
             connection = self._conn()
             try:
                 connection.request(method, path, body=payload, headers=all_headers)
@@ -186,7 +211,7 @@ class Api:
                 break
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.close()
-                if attempt:
+                if attempt + 1 == attempts:
                     raise
         if response.getheader("Connection", "").lower() == "close":
             self.close()

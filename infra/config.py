@@ -46,8 +46,9 @@ class StageConfig:
     alarm_email: str | None
     # The address customer e-mail comes from (an SES identity of the stack), context `mailSender`.
     mail_sender: str = names.DEFAULT_MAIL_SENDER
-    # Staff screens get a stock alert when a product's available units fall below this.
-    low_stock_threshold: int = 5
+    # Domains the stack also sends from (SES domain identities), context `mailDomains`: a tenant's
+    # own sender address must be the stack's sender or an address at one of them.
+    mail_domains: tuple[str, ...] = ()
     # Serve the OpenAPI document and Swagger UI (context `apiDocs`; by default on, except in prod).
     api_docs: bool = True
 
@@ -86,9 +87,22 @@ class StageConfig:
             powertools_layer_arn=node.try_get_context(names.CONTEXT_POWERTOOLS_LAYER_ARN) or None,
             alarm_email=node.try_get_context(names.CONTEXT_ALARM_EMAIL) or None,
             mail_sender=str(get(names.CONTEXT_MAIL_SENDER, names.DEFAULT_MAIL_SENDER)),
-            low_stock_threshold=int(get(names.CONTEXT_LOW_STOCK_THRESHOLD, 5)),
+            mail_domains=mail_domains(get(names.CONTEXT_MAIL_DOMAINS, [])),
             api_docs=stage != names.PROD_STAGE if docs is None else _flag(docs, names.CONTEXT_API_DOCS),
         )
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def mail_domains(value: Any) -> tuple[str, ...]:
+    """Context `mailDomains`: a list from cdk.json, or "a.example,b.example" from `-c`."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    domains = tuple(dict.fromkeys(str(item).strip().lower() for item in items if str(item).strip()))
+    for domain in domains:
+        if not _DOMAIN.match(domain):
+            raise ValueError(f"context {names.CONTEXT_MAIL_DOMAINS}: {domain!r} is not a domain name")
+    return domains
 
 
 def _flag(value: Any, key: str) -> bool:

@@ -58,10 +58,9 @@ READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 TRANSACT_PUT = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
 # A single-entity command whose read-model put is refused deletes the log version it just wrote.
 COMMAND_LOG = (*TRANSACT_PUT, "dynamodb:DeleteItem")
-# Idempotency-Key records (written in the order's transaction) and notification markers.
+# Idempotency-Key records (written in the order's transaction) and the markers of notifications
+# and customer e-mails sent (shop.sent_markers).
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem")
-# Customer e-mails are sent through Powertools' idempotency: it also completes and deletes records.
-MAIL_IDEMPOTENCY = ("dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
 @dataclass(frozen=True)
@@ -109,6 +108,7 @@ class Functions(Construct):
             names.ENV_IDEMPOTENCY_TABLE: tables.idempotency.table_name,
             names.ENV_NOTIFICATION_TOPIC: notifications.topic.topic_arn,
             names.ENV_MAIL_SENDER: config.mail_sender,
+            names.ENV_MAIL_DOMAINS: ",".join(config.mail_domains),
             names.ENV_POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
             names.ENV_POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
             names.ENV_POWERTOOLS_LOG_LEVEL: "INFO",
@@ -137,7 +137,7 @@ class Functions(Construct):
         self.data_sync = self._function(DATA_SYNC)
         allow(self.data_sync, tables.data, *READ, *TRANSACT_PUT)
         allow(self.data_sync, tables.command, *COMMAND_LOG)
-        allow(self.data_sync, tables.idempotency, *IDEMPOTENCY, *MAIL_IDEMPOTENCY)
+        allow(self.data_sync, tables.idempotency, *IDEMPOTENCY)
         notifications.topic.grant_publish(self.data_sync)
         self.data_sync_dlq = self._dead_letter_queue("DataSyncFailures")
         self._subscribe(self.data_sync, tables.data, self.data_sync_dlq, DATA_SYNC_BATCH_WINDOW)

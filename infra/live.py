@@ -26,7 +26,7 @@ from constructs import Construct
 
 from infra import names
 from infra.config import StageConfig
-from infra.functions import STREAM_BATCH_SIZE, Functions, FunctionSpec
+from infra.functions import STREAM_BATCH_SIZE, Functions, FunctionSpec, allow
 
 AUTHORIZER = FunctionSpec(
     "WsAuthorizer", names.WS_AUTHORIZER_HANDLER, "WebSocket $connect: verifies the ID token", 256, Duration.seconds(5)
@@ -122,10 +122,12 @@ class LiveScreens(Construct):
                 **common,
                 names.ENV_CONNECTIONS_TABLE: self.connections.table_name,
                 names.ENV_WEBSOCKET_CALLBACK_URL: self.stage.callback_url,
-                names.ENV_LOW_STOCK_THRESHOLD: str(config.low_stock_threshold),
+                # The tenant registry (each tenant's low-stock threshold) is read from the data table.
+                names.ENV_DATA_TABLE: data_table.table_name,
             },
         )
         self.connections.grant(self.pusher, "dynamodb:Query", "dynamodb:DeleteItem")
+        allow(self.pusher, data_table, "dynamodb:GetItem")
         self.stage.grant_management_api_access(self.pusher)
         self.pusher.add_event_source(
             sources.DynamoEventSource(

@@ -29,8 +29,10 @@ ENV_DATA_TABLE = "DATA_TABLE_NAME"
 ENV_SEQUENCES_TABLE = "SEQUENCES_TABLE_NAME"
 ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
 ENV_NOTIFICATION_TOPIC = "NOTIFICATION_TOPIC_ARN"
-# The stack-level sender of customer e-mail (`shop.customer_mail.MAIL_SENDER_ENV`).
+# The stack-level sender of customer e-mail and the domains tenants' senders may use
+# (`shop.mail_senders`: MAIL_SENDER_ENV, MAIL_DOMAINS_ENV).
 ENV_MAIL_SENDER = "MAIL_SENDER"
+ENV_MAIL_DOMAINS = "MAIL_DOMAINS"
 # Browser origins the API answers with CORS headers (comma-separated), from `corsAllowOrigins`.
 ENV_CORS_ALLOW_ORIGINS = "CORS_ALLOW_ORIGINS"
 
@@ -39,7 +41,6 @@ ENV_CONNECTIONS_TABLE = "CONNECTIONS_TABLE_NAME"
 ENV_WEBSOCKET_CALLBACK_URL = "WEBSOCKET_CALLBACK_URL"
 ENV_USER_POOL_ID = "USER_POOL_ID"
 ENV_USER_POOL_CLIENT_IDS = "USER_POOL_CLIENT_IDS"
-ENV_LOW_STOCK_THRESHOLD = "LOW_STOCK_THRESHOLD"
 CONNECTION_TTL_ATTRIBUTE = "expiresAt"
 
 # Cognito custom attributes (claims arrive as `custom:<name>`).
@@ -94,6 +95,7 @@ FUNCTION_ENV_VARS = frozenset(
         ENV_IDEMPOTENCY_TABLE,
         ENV_NOTIFICATION_TOPIC,
         ENV_MAIL_SENDER,
+        ENV_MAIL_DOMAINS,
         ENV_POWERTOOLS_SERVICE_NAME,
         ENV_POWERTOOLS_METRICS_NAMESPACE,
         ENV_POWERTOOLS_LOG_LEVEL,
@@ -153,7 +155,7 @@ CONTEXT_API_THROTTLE_BURST = "apiThrottleBurstLimit"
 CONTEXT_POWERTOOLS_LAYER_ARN = "powertoolsLayerArn"
 CONTEXT_ALARM_EMAIL = "alarmEmail"
 CONTEXT_MAIL_SENDER = "mailSender"
-CONTEXT_LOW_STOCK_THRESHOLD = "lowStockThreshold"
+CONTEXT_MAIL_DOMAINS = "mailDomains"
 DEFAULT_MAIL_SENDER = "orders@example.com"
 CONTEXT_API_DOCS = "apiDocs"
 PROD_STAGE = "prod"

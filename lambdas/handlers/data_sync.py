@@ -21,7 +21,7 @@ from cqrs.dynamo import deserialize
 from cqrs.sync import DataChange
 from handlers.observability import logger, metrics, tracer
 from handlers.projector import describe
-from shop.wiring import customer_mail, data_sync
+from shop.wiring import data_sync
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -51,5 +51,4 @@ def record_handler(record: DynamoDBRecord) -> int:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    customer_mail().register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -13,7 +13,7 @@ from cqrs.dynamo import deserialize
 from cqrs.sync import DataChange
 from handlers.observability import logger
 from live.messages import Message, messages_for
-from live.wiring import pusher
+from live.wiring import low_stock_threshold, pusher
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -32,7 +32,7 @@ def change_of(raw: dict[str, Any]) -> DataChange:
 
 def record_handler(record: DynamoDBRecord) -> int:
     change = change_of(record.raw_event)
-    messages = messages_for(change)
+    messages = messages_for(change, low_stock_threshold)
     if messages:
         _batch.setdefault(change.tenant_code, []).extend(messages)
     return len(messages)

@@ -14,7 +14,6 @@ written again) sends nothing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -22,16 +21,7 @@ from cqrs.items import Item
 from cqrs.sync import DataChange
 from shop.entities import INVENTORY_PREFIX, ORDER_PREFIX
 
-LOW_STOCK_THRESHOLD_ENV = "LOW_STOCK_THRESHOLD"
-DEFAULT_LOW_STOCK_THRESHOLD = 5
-
 Message = dict[str, Any]
-
-
-def low_stock_threshold(tenant_code: str) -> int:
-    """Units available below which a product is reported: the stack-level default
-    (`LOW_STOCK_THRESHOLD`); a tenant's own setting, once tenants carry settings, is read here."""
-    return int(os.environ.get(LOW_STOCK_THRESHOLD_ENV) or DEFAULT_LOW_STOCK_THRESHOLD)
 
 
 def _order_message(kind: str, order: Item) -> Message:
@@ -52,7 +42,8 @@ def _available(item: Item | None) -> int | None:
     return int(item.attributes.get("quantity", 0)) - int(item.attributes.get("reservedQuantity", 0))
 
 
-def messages_for(change: DataChange, threshold: Callable[[str], int] = low_stock_threshold) -> list[Message]:
+def messages_for(change: DataChange, threshold: Callable[[str], int]) -> list[Message]:
+    """The messages `change` sends; `threshold(tenant_code)` is the tenant's low-stock threshold."""
     new, old = change.new, change.old
     if new is None:
         return []

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from live.connections import ConnectionStore
     from live.id_tokens import IdTokenVerifier
     from live.pusher import Pusher
+    from shop.tenant_registry import RegistryCache
 
 CONNECTIONS_TABLE_ENV = "CONNECTIONS_TABLE_NAME"
 # The WebSocket stage's management endpoint, `https://<api>.execute-api.<region>.amazonaws.com/<stage>`.
@@ -61,6 +62,25 @@ def management_client() -> Any:
 
 
 @lru_cache(maxsize=1)
+def tenant_registry() -> RegistryCache:
+    """The tenant registry's records, read from the data table and kept for the registry's TTL."""
+    from cqrs.data import DataService
+    from cqrs.dynamo import dynamodb_client
+    from cqrs.settings import DATA_TABLE_ENV
+    from shop.tenant_registry import REGISTRY_CACHE_TTL_S, RegistryCache, registry_key
+
+    data = DataService(dynamodb_client(), require_env(DATA_TABLE_ENV))
+    return RegistryCache(lambda tenant_code: data.get_item(*registry_key(tenant_code)), REGISTRY_CACHE_TTL_S)
+
+
+def low_stock_threshold(tenant_code: str) -> int:
+    """The tenant's low-stock threshold (its setting, or the default), at most the TTL old."""
+    from shop.tenant_registry import settings_of
+
+    return settings_of(tenant_registry().get(tenant_code)).low_stock_threshold
+
+
+@lru_cache(maxsize=1)
 def pusher() -> Pusher:
     from live.pusher import Pusher
 
@@ -68,5 +88,5 @@ def pusher() -> Pusher:
 
 
 def reset() -> None:
-    for cached in (pusher, management_client, verifier, connection_store):
+    for cached in (pusher, management_client, verifier, connection_store, tenant_registry):
         cached.cache_clear()

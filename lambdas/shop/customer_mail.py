@@ -6,53 +6,31 @@ content (the MIME text the `email` package wrote, so both parts and every header
 
 Exactly once, and what is guaranteed when it cannot be
 ------------------------------------------------------
-The send is wrapped in Powertools' `idempotent_function`, keyed by the mail id derived from
-(tenant, order, event) only, on the idempotency table:
-
-1. a conditional put marks the id IN_PROGRESS (a second delivery of the same stream record, or
-   another event's record asking for the same e-mail, finds it and sends nothing);
-2. SES `SendEmail`;
-3. the record is updated to COMPLETED (for `NOTIFICATION_MARKER_TTL_S`, longer than a stream
-   record can be retried).
-
-A send that raises deletes the marker, so the retried record sends it then: no e-mail is lost.
-If SES accepts the message and the function dies before step 3, the marker stays IN_PROGRESS
-until the invocation's deadline (`register_lambda_context`); a retry before then fails and is
-retried later, a retry after it sends the e-mail a second time. So the guarantee is **at least
-once, and exactly once unless the function dies in the window between SES's answer and the
-completion write**. SES v2 has no idempotency token to close that window; it is kept as small as
-it can be: the message is rendered and the sender resolved before step 1, nothing but the
-completion write follows the send, and the SES client makes one attempt per call (an SDK retry
-after a read time-out could re-send a message SES had accepted: the stream's own retry, which
-goes through the marker, takes its place).
+The mail id is derived from (tenant, order, event) only, and the send goes through
+`shop.sent_markers` like every side effect of the stream: read the id's marker, send, write the
+marker. A redelivered record (or another record asking for the same e-mail) finds the marker and
+sends nothing; a send that raises writes no marker, so the retry sends it: no e-mail is lost. If
+SES accepts the message and the function dies before the marker is written, the retry sends it a
+second time. So the guarantee is **at least once, and exactly once unless the function dies in
+the window between SES's answer and one DynamoDB write**. SES v2 takes no idempotency token that
+could close that window; it is kept as small as it can be: the message is rendered and the
+sender resolved before the marker is read, nothing but the marker follows the send, and the SES
+client makes one attempt per call (an SDK retry after a read time-out could re-send a message
+SES had accepted: the stream's own retry, which goes through the marker, takes its place). The
+message's `Message-ID` is derived from the mail id, so a copy is recognizable as one.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 from cqrs.clock import Clock, utc_now
 from cqrs.items import Item
 from shop.mail_message import MailEvent, OrderMail, build_message, order_mail
-from shop.notifications import NOTIFICATION_MARKER_TTL_S
+from shop.sent_markers import SentMarkers
 
-MAIL_SENDER_ENV = "MAIL_SENDER"
-DEFAULT_SENDER = "orders@example.com"
-_KEY_PREFIX = "shop.customer_mail"
-
-
-def sender_for(tenant_code: str) -> str:
-    """The address a tenant's e-mails come from: the stack-level default (`MAIL_SENDER`).
-
-    The one place that chooses the sender: a tenant's own address, once tenants carry settings,
-    is read here.
-    """
-    return os.environ.get(MAIL_SENDER_ENV) or DEFAULT_SENDER
+MARKER_KIND = "mail"  # the idempotency table's `mail#<mailId>` items
 
 
 class SesV2Transport:
@@ -77,31 +55,16 @@ class CustomerMail:
     def __init__(
         self,
         transport: SesV2Transport,
-        persistence: BasePersistenceLayer,
+        markers: SentMarkers,
         *,
-        sender: Callable[[str], str] = sender_for,
+        sender: Callable[[str], str],
         clock: Clock = utc_now,
-        expires_after_seconds: int = NOTIFICATION_MARKER_TTL_S,
     ) -> None:
+        """`markers`: a `SentMarkers` of kind `MARKER_KIND`; `sender(tenant_code)`: the From address."""
         self._transport = transport
+        self._markers = markers
         self._sender = sender
         self._clock = clock
-        self._config = IdempotencyConfig(
-            event_key_jmespath="mailId",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=expires_after_seconds,
-        )
-        self._send_once: Callable[..., dict[str, Any]] = idempotent_function(
-            self._send,
-            data_keyword_argument="key",
-            persistence_store=persistence,
-            config=self._config,
-            key_prefix=_KEY_PREFIX,
-        )
-
-    def register_lambda_context(self, context: Any) -> None:
-        """An interrupted send's marker then expires with the invocation, not after the TTL."""
-        self._config.register_lambda_context(context)
 
     def send(self, event: MailEvent, order: Item) -> dict[str, Any] | None:
         """E-mail the order's customer about `event`, once; None when the order has no address."""
@@ -110,8 +73,9 @@ class CustomerMail:
             return None
         mail = order_mail(event, order, str(recipient), self._sender(order.tenant_code))
         raw = build_message(mail, self._clock()).as_bytes()
-        return self._send_once(key={"mailId": mail.id}, mail=mail, raw=raw)
-
-    def _send(self, key: dict[str, str], mail: OrderMail, raw: bytes) -> dict[str, Any]:
-        # Nothing may follow the send but the completion write Powertools makes on return.
-        return {"mailId": key["mailId"], "messageId": self._transport.send(mail, raw)}
+        previous = self._markers.sent(mail.id)
+        if previous is not None:
+            return {"mailId": mail.id, "messageId": previous.message_id}
+        message_id = self._transport.send(mail, raw)
+        self._markers.mark(mail.id, message_id)  # nothing else between the send and the marker
+        return {"mailId": mail.id, "messageId": message_id}

@@ -4,17 +4,10 @@ Every message carries the message attributes `type`, `tenantCode`, `orderCode` a
 `notificationId`, so subscribers can filter on them (SNS filter policies) and de-duplicate.
 
 Streams deliver records at least once, so the same effect may be asked for several times. The
-notification id is derived only from (tenant, order, effect). A send first reads the id's marker
-on the idempotency table (`SentMarkers`): when it exists, the first send's result is returned and
-nothing is published. Otherwise the message is published, then the marker written: one write per
-notification. A publish that raises writes no marker, so the retried stream record sends it then.
-
-The window between publish and marker: if the function dies there, the retried record publishes
-the message again, and subscribers drop it by its `notificationId`. Powertools' idempotency
-utility, used here before, has the same window (its in-progress record expires with the
-invocation, then the retry sends again) and costs two writes per notification (the in-progress
-put and the completion update). Its other guard, refusing a concurrent second send, is not needed:
-an order's records arrive in order on one shard, so one effect is never handled twice at once.
+notification id is derived only from (tenant, order, effect), and a notification is published at
+most once per id through `shop.sent_markers` (read the marker, publish, write the marker): what
+that guarantees, and the window it leaves, is said there. Subscribers can drop a copy published
+in that window by its `notificationId`.
 
 Money travels as strings ("65.98"), exact at the currency's minor unit: never through float.
 """
@@ -22,9 +15,8 @@ Money travels as strings ("65.98"), exact at the currency's minor unit: never th
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -32,13 +24,10 @@ from typing import Any
 
 from cqrs.items import Item
 from shop.money import round_money
+from shop.sent_markers import SentMarkers
 
-# Stream records live 24 hours and are retried for at most that long: keep the markers longer.
-NOTIFICATION_MARKER_TTL_S = 7 * 24 * 3600
+MARKER_KIND = "notification"  # the idempotency table's `notification#<notificationId>` items
 _ID_NAMESPACE = uuid.UUID("5b0c3f0e-8d4e-4f4a-9a57-6f0d6c1f2a10")
-# The idempotency table's key and TTL attributes (infra/tables.py).
-_KEY_ATTRIBUTE = "id"
-_EXPIRY_ATTRIBUTE = "expiration"
 
 
 class NotificationType(StrEnum):
@@ -106,53 +95,11 @@ def order_details(order: Item) -> dict[str, Any]:
     }
 
 
-class SentMarkers:
-    """One item per notification sent (`id = notification#<notificationId>`), with a TTL.
-
-    `clock` gives epoch seconds; markers past their expiry count as absent.
-    """
-
-    def __init__(
-        self,
-        client: Any,
-        table: str,
-        *,
-        expires_after_seconds: int = NOTIFICATION_MARKER_TTL_S,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._client = client
-        self._table = table
-        self._expires_after = expires_after_seconds
-        self._clock = clock
-
-    def sent(self, notification_id: str) -> dict[str, Any] | None:
-        """The recorded result of the first send, or None when it was never (or not yet) sent."""
-        response = self._client.get_item(
-            TableName=self._table, Key={_KEY_ATTRIBUTE: {"S": _marker_id(notification_id)}}, ConsistentRead=True
-        )
-        raw = response.get("Item")
-        if not raw or int(raw.get(_EXPIRY_ATTRIBUTE, {}).get("N", "0")) < self._clock():
-            return None
-        return {"notificationId": notification_id, "messageId": raw.get("messageId", {}).get("S")}
-
-    def mark(self, notification_id: str, message_id: str | None) -> None:
-        item = {
-            _KEY_ATTRIBUTE: {"S": _marker_id(notification_id)},
-            _EXPIRY_ATTRIBUTE: {"N": str(int(self._clock()) + self._expires_after)},
-        }
-        if message_id:
-            item["messageId"] = {"S": message_id}
-        self._client.put_item(TableName=self._table, Item=item)
-
-
-def _marker_id(notification_id: str) -> str:
-    return f"notification#{notification_id}"
-
-
 class NotificationService:
     """The one way the shop notifies: `send` publishes a `Notification` to the topic, once."""
 
     def __init__(self, sns_client: Any, topic_arn: str, markers: SentMarkers) -> None:
+        """`markers`: a `SentMarkers` of kind `MARKER_KIND`."""
         self._sns = sns_client
         self._topic_arn = topic_arn
         self._markers = markers
@@ -161,7 +108,7 @@ class NotificationService:
         """Publish once per notification id; later calls return the first send's result."""
         previous = self._markers.sent(notification.id)
         if previous is not None:
-            return previous
+            return {"notificationId": notification.id, "messageId": previous.message_id}
         response = self._sns.publish(
             TopicArn=self._topic_arn,
             Message=json.dumps(notification.message(), separators=(",", ":"), default=_exact),

@@ -22,7 +22,8 @@ from shop.models import CreateOrderRequest, UpdateStatusRequest
 from shop.money import order_totals
 from shop.products import ProductService
 from shop.status import InventoryStatus, OrderStatus, validate_transition
-from shop.tenants import TenantService, registry_key, settings_of
+from shop.tenant_registry import registry_key, settings_of
+from shop.tenants import TenantService
 
 # Status changes without a version retry this often when they lose a race.
 _UNVERSIONED_ATTEMPTS = 3

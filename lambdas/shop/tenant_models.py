@@ -5,7 +5,6 @@ no `from __future__ import annotations` (pydantic would evaluate every annotatio
 """
 
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from cqrs.context import COMMON_TENANT
 from cqrs.sequences import MAX_NUMBER_WIDTH
 from shop.models import Code, ShortText, Version
+from shop.tenant_registry import TenantStatus
 
 MAX_LOW_STOCK_THRESHOLD = 1_000_000
 TaxRate = Annotated[
@@ -22,11 +22,6 @@ TaxRate = Annotated[
 # The prefix starts the order code, which must start with a letter or digit (`cqrs.keys`).
 Prefix = Annotated[str, Field(max_length=16, pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]*)?$")]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-
-
-class TenantStatus(StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
 
 
 class _Body(BaseModel):
@@ -46,7 +41,7 @@ class _SettingsFields(_Body):
     taxRate: TaxRate | None = None
     orderNumber: OrderNumberIn | None = None
     lowStockThreshold: Annotated[int, Field(ge=0, le=MAX_LOW_STOCK_THRESHOLD, strict=True)] | None = Field(
-        default=None, description="Stock at or below this is low (used by notifications)"
+        default=None, description="Fewer units available than this is low: a stock.alert on staff screens (0: never)"
     )
 
     def changes(self) -> dict[str, Any]:
@@ -58,7 +53,9 @@ class SettingsIn(_SettingsFields):
     """Every setting, as an operator sets it; omitted ones keep their value (or default)."""
 
     notificationSender: Email | None = Field(
-        default=None, description="The From address of the tenant's mail; null: the stack's own"
+        default=None,
+        description="The From address of the tenant's mail: the stack's sender or an address at one of its mail"
+        " domains; null: the stack's own",
     )
 
 

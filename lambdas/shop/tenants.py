@@ -14,7 +14,6 @@ order with no extra request and no delay.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -25,14 +24,19 @@ from cqrs.history import HistoryPage
 from cqrs.items import Command, Item
 from cqrs.keys import generate_pk, validate_tenant_code
 from cqrs.services import CqrsServices
-from shop.entities import TENANT_PREFIX, tenant_sk
-from shop.tenant_models import CreateTenantRequest, OwnSettingsIn, TenantStatus, UpdateTenantRequest
+from shop.entities import TENANT_PREFIX
+from shop.mail_senders import SendingIdentities
+from shop.tenant_models import CreateTenantRequest, OwnSettingsIn, SettingsIn, UpdateTenantRequest
+from shop.tenant_registry import (
+    REGISTRY_CACHE_TTL_S,
+    Clock,
+    RegistryCache,
+    TenantStatus,
+    is_suspended,
+    registry_key,
+    settings_of,
+)
 from shop.tenant_settings import TenantSettings
-
-REGISTRY_CACHE_TTL_S = 30.0
-# A bound on the cache, far above the tenants one function instance serves.
-_MAX_CACHED = 10_000
-_Clock = Callable[[], float]
 
 
 class TenantSuspendedError(AuthorizationError):
@@ -42,49 +46,19 @@ class TenantSuspendedError(AuthorizationError):
         super().__init__("tenant suspended")
 
 
-def registry_key(tenant_code: str) -> tuple[str, str]:
-    """The (pk, sk) of `tenant_code`'s registry record."""
-    return generate_pk(COMMON_TENANT), tenant_sk(tenant_code)
-
-
-def is_suspended(record: Item | None) -> bool:
-    return record is not None and record.attributes.get("status") == TenantStatus.SUSPENDED.value
-
-
-def settings_of(record: Item | None) -> TenantSettings:
-    """The effective settings in a registry record (the defaults without one)."""
-    return TenantSettings.from_stored(record.attributes.get("settings") if record else None)
-
-
-class RegistryCache:
-    """Registry records (or their absence) by tenant code, each kept for `ttl_s` seconds."""
-
-    def __init__(self, load: Callable[[str], Item | None], ttl_s: float, clock: _Clock = time.monotonic) -> None:
-        self._load = load
-        self._ttl_s = ttl_s
-        self._clock = clock
-        self._entries: dict[str, tuple[float, Item | None]] = {}
-
-    def get(self, tenant_code: str) -> Item | None:
-        entry = self._entries.get(tenant_code)
-        if entry is not None and entry[0] > self._clock():
-            return entry[1]
-        return self.put(tenant_code, self._load(tenant_code))
-
-    def put(self, tenant_code: str, record: Item | None) -> Item | None:
-        if len(self._entries) >= _MAX_CACHED:
-            self._entries.clear()
-        self._entries[tenant_code] = (self._clock() + self._ttl_s, record)
-        return record
-
-
 class TenantService:
     """The registry (operators), a tenant's own view and settings, and the cached hot-path checks."""
 
     def __init__(
-        self, core: CqrsServices, *, ttl_s: float = REGISTRY_CACHE_TTL_S, clock: _Clock = time.monotonic
+        self,
+        core: CqrsServices,
+        *,
+        senders: SendingIdentities | None = None,
+        ttl_s: float = REGISTRY_CACHE_TTL_S,
+        clock: Clock = time.monotonic,
     ) -> None:
         self._core = core
+        self._senders = senders or SendingIdentities.from_env()
         self._cache = RegistryCache(self._read, ttl_s, clock)
 
     # -- the hot path (cached) -------------------------------------------------------------------
@@ -105,7 +79,7 @@ class TenantService:
     # -- the registry (operators) ----------------------------------------------------------------
 
     def create(self, request: CreateTenantRequest, ctx: UserContext) -> Item:
-        settings = TenantSettings().merged(request.settings.changes() if request.settings else {})
+        settings = TenantSettings().merged(self._checked(request.settings))
         pk, sk = registry_key(request.code)
         command = Command(
             pk=pk,
@@ -134,7 +108,7 @@ class TenantService:
         if request.status is not None:
             attributes["status"] = request.status.value
         if request.settings is not None:
-            attributes["settings"] = settings_of(current).merged(request.settings.changes()).to_stored()
+            attributes["settings"] = settings_of(current).merged(self._checked(request.settings)).to_stored()
         command = replace(Command.updating(current, attributes, name=request.name), version=request.version)
         return self._publish(command, tenant_code, ctx, current=current, source="PATCH /tenants")
 
@@ -168,6 +142,12 @@ class TenantService:
         return self._publish(command, ctx.tenant_code, ctx, current=current, source="PATCH /tenant/settings")
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _checked(self, settings: SettingsIn | None) -> dict[str, Any]:
+        """An operator's setting changes, once a sender they name is one the stack can send from."""
+        changes = settings.changes() if settings else {}
+        self._senders.check(changes.get("notificationSender"))
+        return changes
 
     def _read(self, tenant_code: str) -> Item | None:
         return self._core.data.get_item(*registry_key(tenant_code))

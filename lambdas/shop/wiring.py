@@ -8,6 +8,7 @@ imported when first built: the API never uses them, and its cold start need not 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from cqrs.settings import Tables, tables
 from cqrs.sync import DataSyncRegistry
 from shop.entities import ORDER_PREFIX
 from shop.inventory import InventoryService
+from shop.mail_senders import SendingIdentities
 from shop.orders import OrderService
 from shop.products import ProductService
 from shop.settings import shop_settings
@@ -61,19 +63,22 @@ def build_shop(client: Any, table_names: Tables, clock: Clock = utc_now) -> Shop
 
 def build_notifications(sns: Any, topic_arn: str, idempotency_table: str, client: Any) -> NotificationService:
     """Notifications to `topic_arn`, de-duplicated on `idempotency_table` through `client`."""
-    from shop.notifications import NotificationService, SentMarkers
+    from shop.notifications import MARKER_KIND, NotificationService
+    from shop.sent_markers import SentMarkers
 
-    return NotificationService(sns, topic_arn, SentMarkers(client, idempotency_table))
+    return NotificationService(sns, topic_arn, SentMarkers(client, idempotency_table, MARKER_KIND))
 
 
-def build_customer_mail(ses: Any, idempotency_table: str, client: Any) -> CustomerMail:
-    """Customer e-mail through the SES v2 client `ses`, de-duplicated on `idempotency_table`."""
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+def build_customer_mail(
+    ses: Any, idempotency_table: str, client: Any, sender: Callable[[str], str] | None = None
+) -> CustomerMail:
+    """Customer e-mail through the SES v2 client `ses`, de-duplicated on `idempotency_table`, from
+    `sender(tenant_code)` (by default `mail_sender`: the tenant's own address or the stack's)."""
+    from shop.customer_mail import MARKER_KIND, CustomerMail, SesV2Transport
+    from shop.sent_markers import SentMarkers
 
-    from shop.customer_mail import CustomerMail, SesV2Transport
-
-    persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=client)
-    return CustomerMail(SesV2Transport(ses), persistence)
+    markers = SentMarkers(client, idempotency_table, MARKER_KIND)
+    return CustomerMail(SesV2Transport(ses), markers, sender=sender or mail_sender)
 
 
 def build_data_sync(
@@ -94,9 +99,19 @@ def shop() -> Shop:
 
 def tenant_settings(tenant_code: str) -> TenantSettings:
     """A tenant's effective settings (defaults where unset), from a cache at most
-    `shop.tenants.REGISTRY_CACHE_TTL_S` seconds old: tax rate, order-number format, notification
+    `shop.tenant_registry.REGISTRY_CACHE_TTL_S` seconds old: tax rate, order-number format, notification
     sender, low-stock threshold."""
     return shop().tenants.settings(tenant_code)
+
+
+@lru_cache(maxsize=1)
+def sending_identities() -> SendingIdentities:
+    return SendingIdentities.from_env()
+
+
+def mail_sender(tenant_code: str) -> str:
+    """The From address of a tenant's customer e-mail (`shop.mail_senders`)."""
+    return sending_identities().sender_for(tenant_code, tenant_settings(tenant_code))
 
 
 @lru_cache(maxsize=1)
@@ -144,6 +159,7 @@ def reset() -> None:
         notifications,
         sns_client,
         customer_mail,
+        sending_identities,
         sesv2_client,
         shop,
         tables,

@@ -6,6 +6,7 @@ import io
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from client.watch import Watcher
-from harness.runtime_process import Api, RuntimeProcess, demo_user, token_for, wait_for
+from harness.runtime_process import Api, RuntimeProcess, authenticate, demo_user, token_for, wait_for
 from harness.seed import order_body
 
 pytestmark = pytest.mark.e2e
@@ -36,20 +37,33 @@ def refused_status(outputs: dict[str, Any], token: str, tenant: str | None = Non
     return int(refused.value.response.status_code)
 
 
+def received(socket: ClientConnection) -> Iterator[dict[str, Any]]:
+    """Each message as it arrives, for at most `RECEIVE_S` seconds."""
+    deadline = time.monotonic() + RECEIVE_S
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            yield json.loads(socket.recv(timeout=left))
+        except TimeoutError:
+            return
+
+
 def messages_about(socket: ClientConnection, order_code: str, until_type: str) -> list[dict[str, Any]]:
     """Messages about `order_code`, up to and including the first of type `until_type` (bounded)."""
     out: list[dict[str, Any]] = []
-    deadline = time.monotonic() + RECEIVE_S
-    while time.monotonic() < deadline:
-        try:
-            message = json.loads(socket.recv(timeout=max(0.01, deadline - time.monotonic())))
-        except TimeoutError:
-            break
+    for message in received(socket):
         if message.get("orderCode") == order_code:
             out.append(message)
             if message["type"] == until_type:
                 return out
     raise AssertionError(f"no {until_type} for {order_code} within {RECEIVE_S} s; got {out}")
+
+
+def stock_alert(socket: ClientConnection, product_code: str) -> dict[str, Any]:
+    """The first `stock.alert` about `product_code` (bounded)."""
+    for message in received(socket):
+        if message["type"] == "stock.alert" and message.get("productCode") == product_code:
+            return message
+    raise AssertionError(f"no stock.alert for {product_code} within {RECEIVE_S} s")
 
 
 @pytest.fixture(scope="module")
@@ -115,19 +129,7 @@ def test_forged_expired_and_access_tokens_are_refused_at_the_handshake(
     pem = (local_runtime.state_dir / "cognito" / "signing-key.pem").read_bytes()
     pool_key = serialization.load_pem_private_key(pem, password=None)
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    username, password = demo_user(outputs, "shop-a", "staff")
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=outputs["AwsEndpointUrl"],
-        region_name=outputs["Region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - the local emulator takes any key
-    )
-    access_token = cognito.initiate_auth(
-        ClientId=outputs["UserPoolClientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password},
-    )["AuthenticationResult"]["AccessToken"]
+    access_token = authenticate(outputs, *demo_user(outputs, "shop-a", "staff"))["AccessToken"]
 
     # The same claims re-signed with the pool's key are accepted: each refusal is about what it breaks
     with open_socket(outputs, _resign(token, pool_key)):
@@ -258,15 +260,32 @@ def test_stock_falling_below_the_threshold_is_a_stock_alert(outputs: dict[str, A
             status, created = staff_a.post("/orders", order_body(("PRD-001", 6)))
             assert status == 201, created
             # Then the screen gets one alert for the product
-            deadline = time.monotonic() + RECEIVE_S
-            alert = None
-            while alert is None and time.monotonic() < deadline:
-                message = json.loads(screen.recv(timeout=max(0.01, deadline - time.monotonic())))
-                if message["type"] == "stock.alert" and message.get("productCode") == "PRD-001":
-                    alert = message
-        assert alert is not None
+            alert = stock_alert(screen, "PRD-001")
         # (4 left, or fewer if an earlier test's reservation landed after the stock was set)
         assert (alert["tenantCode"], alert["threshold"]) == ("shop-a", 5)
         assert 0 <= alert["available"] <= 4
     finally:
         admin.close()
+
+
+def test_the_alert_uses_the_tenants_own_low_stock_threshold(outputs: dict[str, Any]) -> None:
+    operator = Api(outputs["ApiUrl"], token_for(outputs, "common", "system_admin"))
+    tenant = f"low-{uuid.uuid4().hex[:8]}"
+    in_tenant = {"headers": {"X-Tenant-Code": tenant}}
+    try:
+        # Given a shop whose low-stock threshold is 20 (the default is 5), with 30 units of a product
+        status, body = operator.post("/tenants", {"code": tenant, "name": "Low", "settings": {"lowStockThreshold": 20}})
+        assert status == 201, body
+        product = {"code": "PRD-LOW", "name": "Low", "categoryCode": "C", "sku": "S", "price": 1, "currency": "USD"}
+        assert operator.post("/products", product, **in_tenant)[0] == 201
+        status, body = operator.patch("/inventory/PRD-LOW", {"version": 0, "quantity": 30}, **in_tenant)
+        assert status == 200, body
+        with open_socket(outputs, token_for(outputs, "common", "system_admin"), tenant) as screen:
+            # When an order leaves 15 (not low by the default, low by the shop's setting)
+            status, created = operator.post("/orders", order_body(("PRD-LOW", 15)), **in_tenant)
+            assert status == 201, created
+            # Then the screen gets the alert with the shop's threshold
+            alert = stock_alert(screen, "PRD-LOW")
+        assert (alert["tenantCode"], alert["available"], alert["threshold"]) == (tenant, 15, 20)
+    finally:
+        operator.close()

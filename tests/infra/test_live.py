@@ -82,6 +82,7 @@ def test_live_functions_have_exactly_their_grants(dev: Synthesized) -> None:
     )
     assert grants_of(dev, live.pusher) == (
         on(connections, "dynamodb:Query", "dynamodb:DeleteItem")
+        | on(f"{dev.logical_id(tables.data)}.Arn", "dynamodb:GetItem")
         | on(manage, "execute-api:ManageConnections")
         | on(data_stream, *STREAM_READ)
         | on("*", "dynamodb:ListStreams", *XRAY)
@@ -108,5 +109,5 @@ def test_live_functions_get_only_their_settings(dev: Synthesized) -> None:
     assert variables(live.pusher) == common | {
         names.ENV_CONNECTIONS_TABLE,
         names.ENV_WEBSOCKET_CALLBACK_URL,
-        names.ENV_LOW_STOCK_THRESHOLD,
+        names.ENV_DATA_TABLE,
     }

@@ -12,7 +12,6 @@ Grant = tuple[str, str]  # (action, resource) with resources written "<LogicalId
 
 STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem")  # Idempotency-Key records, notification markers
-MAIL_IDEMPOTENCY = ("dynamodb:UpdateItem", "dynamodb:DeleteItem")  # Powertools' records of customer e-mails
 TRANSACT_PUT = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -122,7 +121,7 @@ def test_data_sync_grants_are_exactly_what_the_reactions_use(dev: Synthesized, i
         | on("*", "dynamodb:ListStreams", *XRAY)
         | on(ids.data, *READ, *TRANSACT_PUT)
         | on(ids.command, *TRANSACT_PUT, "dynamodb:DeleteItem")
-        | on(ids.idempotency, *IDEMPOTENCY, *MAIL_IDEMPOTENCY)
+        | on(ids.idempotency, *IDEMPOTENCY)
         | on(ids.topic, "sns:Publish")
         | on(ids.topic_key, "kms:Decrypt", "kms:GenerateDataKey*")
         | on(ids.mail_identity, "ses:SendEmail", "ses:SendRawEmail")

@@ -65,6 +65,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
             "SEQUENCES_TABLE_NAME": tables.sequences,
             "IDEMPOTENCY_TABLE_NAME": idempotency,
             "NOTIFICATION_TOPIC_ARN": topic_arn,
+            # The stack's SES identities: its sender, and a domain tenants' senders may use.
+            "MAIL_SENDER": "orders@example.com",
+            "MAIL_DOMAINS": "a.example",
         }.items():
             monkeypatch.setenv(name, value)
         reset_all()

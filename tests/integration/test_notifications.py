@@ -10,7 +10,8 @@ import pytest
 
 from cqrs.items import Item
 from harness.streams import RecordingSns
-from shop.notifications import NotificationService, NotificationType, SentMarkers, notification_id
+from shop.notifications import MARKER_KIND, NotificationService, NotificationType, notification_id
+from shop.sent_markers import SentMarkers
 from tests.integration.conftest import AwsEnv
 
 ORDER = Item(
@@ -58,7 +59,7 @@ def writes(aws: AwsEnv) -> Iterator[list[str]]:
 
 
 def service(aws: AwsEnv, sns: RecordingSns, clock: Any = None) -> NotificationService:
-    markers = SentMarkers(aws.client, aws.idempotency_table, **({"clock": clock} if clock else {}))
+    markers = SentMarkers(aws.client, aws.idempotency_table, MARKER_KIND, **({"clock": clock} if clock else {}))
     return NotificationService(sns, aws.topic_arn, markers)
 
 

@@ -111,6 +111,35 @@ def test_a_tenant_may_not_set_its_own_sender_address(shop_a: Callable[..., Any])
     assert (null_rate.status, null_rate.body["field"]) == (422, "settings.taxRate")
 
 
+def test_an_operator_may_set_only_a_sender_the_stack_can_send_from(shop_a: Callable[..., Any]) -> None:
+    # The stack (tests/integration/conftest.py) sends from orders@example.com and any address at a.example
+    for refused in ("shop@b.example", "shop@sub.a.example", "a.example@evil.example"):
+        answer = shop_a(
+            "PATCH", "/tenants/shop-a", {"version": 1, "settings": {"notificationSender": refused}}, **OPERATOR
+        )
+        assert (answer.status, answer.body["field"]) == (422, "settings.notificationSender"), refused
+        assert answer.body["message"] == (
+            "settings.notificationSender: the stack sends only from orders@example.com or an address at a.example"
+            " (its SES identities)"
+        )
+    new = shop_a(
+        "POST",
+        "/tenants",
+        {"code": "shop-n", "name": "N", "settings": {"notificationSender": "x@b.example"}},
+        **OPERATOR,
+    )
+    assert (new.status, new.body["field"]) == (422, "settings.notificationSender")
+    record = shop_a("GET", "/tenants/shop-a", **OPERATOR).body
+    assert (record["version"], "notificationSender" in record["attributes"]["settings"]) == (1, False)
+    assert shop_a("GET", "/tenants/shop-n", **OPERATOR).status == 404
+    # The stack's own sender, in any case, and an address at a.example are accepted
+    for version, accepted in ((1, "Orders@Example.com"), (2, "Shop.A@A.example")):
+        answer = shop_a(
+            "PATCH", "/tenants/shop-a", {"version": version, "settings": {"notificationSender": accepted}}, **OPERATOR
+        )
+        assert (answer.status, answer.body["attributes"]["settings"]["notificationSender"]) == (200, accepted)
+
+
 def test_orders_are_taxed_at_the_tenants_rate(shop_a: Callable[..., Any]) -> None:
     changed = shop_a("PATCH", "/tenant/settings", {"version": 1, "taxRate": 0.08}, **ADMIN_A)
     assert changed.status == 200

@@ -22,13 +22,18 @@ from cqrs.context import UserContext
 from harness.seed import add_stocked_product, order_body
 from harness.streams import LocalShop, failures, lambda_event, local_shop
 from local.mail import LocalSes
+from shop.mail_senders import SendingIdentities
 from shop.models import CreateOrderRequest, UpdateStatusRequest
 from shop.status import OrderStatus
+from shop.tenant_models import CreateTenantRequest, SettingsIn
+from shop.tenants import TenantService
 from shop.wiring import Shop, build_customer_mail, build_data_sync, shop
 
 pytestmark = pytest.mark.ddb_local
 CTX = UserContext(tenant_code="shop-a", user_id="user-1")
 SENDER = "orders@shop.example"
+TENANT_DOMAIN = "shop-a.example"  # a domain identity of the stack: tenants' own senders may use it
+OPERATOR = UserContext(tenant_code="common", user_id="operator-1")
 
 
 class FlakySes:
@@ -47,7 +52,7 @@ class FlakySes:
 
 @pytest.fixture
 def ses(tmp_path: Path) -> Iterator[LocalSes]:
-    server = LocalSes(tmp_path / "mail", identities=[SENDER])
+    server = LocalSes(tmp_path / "mail", identities=[SENDER, TENANT_DOMAIN])
     server.start()
     yield server
     server.stop()
@@ -65,8 +70,9 @@ def flaky(
     from handlers import data_sync
     from shop import wiring
 
-    local = local_shop(ddb_local_client, ddb_local_streams_client, monkeypatch)
     monkeypatch.setenv("MAIL_SENDER", SENDER)
+    monkeypatch.setenv("MAIL_DOMAINS", TENANT_DOMAIN)
+    local = local_shop(ddb_local_client, ddb_local_streams_client, monkeypatch)
     client = FlakySes(boto3.client("sesv2", endpoint_url=ses.endpoint, region_name="us-east-1"), fail=0)
     mail = build_customer_mail(client, local.idempotency_table, wiring.dynamodb_client())
     notifications = wiring.build_notifications(
@@ -74,7 +80,6 @@ def flaky(
     )
     registry = build_data_sync(wiring.shop().stock, notifications, mail)
     monkeypatch.setattr(data_sync, "data_sync", lambda: registry)
-    monkeypatch.setattr(data_sync, "customer_mail", lambda: mail)
     return local, client
 
 
@@ -93,13 +98,18 @@ def move(app: Shop, code: str, status: str) -> None:
     app.orders.update_status(code, UpdateStatusRequest(status=OrderStatus(status)), CTX)
 
 
-def sent(ses: LocalSes) -> list[tuple[str, str]]:
-    """(To, Subject) of every message the local SES wrote, oldest first."""
+def sent(ses: LocalSes, header: str = "To") -> list[tuple[str, str]]:
+    """(`header`, Subject) of every message the local SES wrote, oldest first."""
     out = []
     for file in sorted(ses.mail.path.glob("*.eml")):
         message = message_from_bytes(file.read_bytes(), policy=policy.default)
-        out.append((str(message["To"]), str(message["Subject"])))
+        out.append((str(message[header]), str(message["Subject"])))
     return out
+
+
+def register(tenants: TenantService, code: str, sender: str) -> None:
+    settings = SettingsIn.model_validate({"notificationSender": sender})
+    tenants.create(CreateTenantRequest(code=code, name=code, settings=settings), OPERATOR)
 
 
 def test_one_email_per_event_and_none_again_on_replay(local: LocalShop, ses: LocalSes) -> None:
@@ -167,3 +177,30 @@ def test_a_failed_send_is_retried_and_sent_once(flaky: tuple[LocalShop, FlakySes
     assert failures(local.pump.invoke("data_sync", new_order)) == []
     local.pump.drain()
     assert sent(ses) == [("jane@example.com", f"Your order {a} has been placed")]
+
+
+def test_each_tenants_mail_comes_from_its_own_sender_or_else_the_stacks(local: LocalShop, ses: LocalSes) -> None:
+    app = shop()
+    # Given shop-a sends from an address at the stack's domain; shop-b's stored sender is at a domain
+    # the stack no longer sends from (set while it did); shop-c has none
+    register(app.tenants, "shop-a", "sales@shop-a.example")
+    earlier_stack = SendingIdentities(default_sender=SENDER, domains=frozenset({"gone.example"}))
+    register(TenantService(app.core, senders=earlier_stack), "shop-b", "sales@gone.example")
+    codes = {}
+    for tenant in ("shop-a", "shop-b", "shop-c"):
+        ctx = UserContext(tenant_code=tenant, user_id="user-1")
+        add_stocked_product(app, ctx, "PRD-001", 10)
+        request = CreateOrderRequest.model_validate(order_body(("PRD-001", 1), customerEmail=f"buyer@{tenant}.test"))
+        codes[tenant] = app.orders.create_order(request, ctx).code
+
+    # When the data-sync function handles the new orders
+    local.pump.drain()
+
+    # Then each e-mail's From is its tenant's sender, the stack's where the tenant's cannot be used
+    assert sorted(sent(ses, "From")) == sorted(
+        [
+            ("sales@shop-a.example", f"Your order {codes['shop-a']} has been placed"),
+            (SENDER, f"Your order {codes['shop-b']} has been placed"),
+            (SENDER, f"Your order {codes['shop-c']} has been placed"),
+        ]
+    )

@@ -19,7 +19,6 @@ LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 DEFERRED_FROM_API = [
     "aws_lambda_powertools.event_handler.openapi.models",  # the OpenAPI document: /openapi.json, /swagger
     "aws_lambda_powertools.event_handler.openapi.swagger_ui",
-    "aws_lambda_powertools.utilities.idempotency",  # POST /orders with an Idempotency-Key
     "shop.stock",  # the data-sync function's
     "shop.notifications",
     "shop.order_sync",

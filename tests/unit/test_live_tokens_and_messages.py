@@ -133,6 +133,10 @@ def item(sk: str, version: int, **attributes: Any) -> Item:
     )
 
 
+def no_threshold(tenant_code: str) -> int:
+    raise AssertionError("an order change never needs the low-stock threshold")
+
+
 def change(new: Item | None, old: Item | None) -> DataChange:
     name = "INSERT" if old is None else "MODIFY"
     image = new or old
@@ -144,7 +148,7 @@ def test_order_changes_become_created_status_and_stock_messages() -> None:
     placed = item("ORDER#ORD-000001", 1, status="pending", inventoryStatus="pending")
     reserved = item("ORDER#ORD-000001", 2, status="pending", inventoryStatus="reserved")
     confirmed = item("ORDER#ORD-000001", 3, status="confirmed", inventoryStatus="reserved")
-    assert messages_for(change(placed, None)) == [
+    assert messages_for(change(placed, None), no_threshold) == [
         {
             "type": "order.created",
             "tenantCode": "shop-a",
@@ -155,9 +159,9 @@ def test_order_changes_become_created_status_and_stock_messages() -> None:
             "at": "2026-12-02T09:00:01.000Z",
         }
     ]
-    assert [m["type"] for m in messages_for(change(reserved, placed))] == ["order.stock"]
-    assert [m["type"] for m in messages_for(change(confirmed, reserved))] == ["order.status"]
-    assert messages_for(change(confirmed, confirmed)) == []
+    assert [m["type"] for m in messages_for(change(reserved, placed), no_threshold)] == ["order.stock"]
+    assert [m["type"] for m in messages_for(change(confirmed, reserved), no_threshold)] == ["order.status"]
+    assert messages_for(change(confirmed, confirmed), no_threshold) == []
 
 
 def test_a_failed_reservation_is_also_a_stock_alert() -> None:
@@ -169,16 +173,20 @@ def test_a_failed_reservation_is_also_a_stock_alert() -> None:
         inventoryStatus="failed",
         inventoryFailure={"reason": "insufficient stock: PRD-001 requested 5, available 2"},
     )
-    messages = messages_for(change(failed, placed))
+    messages = messages_for(change(failed, placed), no_threshold)
     assert [m["type"] for m in messages] == ["order.stock", "stock.alert"]
     assert messages[1]["reason"] == "insufficient stock: PRD-001 requested 5, available 2"
 
 
-def test_stock_falling_below_the_threshold_alerts_once() -> None:
-    def stock(version: int, quantity: int, reserved: int) -> Item:
-        return item("INVENTORY#PRD-001", version, quantity=Decimal(quantity), reservedQuantity=Decimal(reserved))
+def stock(version: int, quantity: int, reserved: int) -> Item:
+    return item("INVENTORY#PRD-001", version, quantity=Decimal(quantity), reservedQuantity=Decimal(reserved))
 
-    threshold = lambda tenant: 5  # noqa: E731 - the tenant's threshold, fixed for the test
+
+def test_stock_falling_below_the_threshold_alerts_once() -> None:
+    def threshold(tenant_code: str) -> int:
+        assert tenant_code == "shop-a"  # the changed record's tenant, whose setting applies
+        return 5
+
     assert messages_for(change(stock(2, 10, 4), stock(1, 10, 0)), threshold) == []  # 6 available: above
     assert messages_for(change(stock(3, 10, 6), stock(2, 10, 4)), threshold) == [
         {
@@ -192,3 +200,10 @@ def test_stock_falling_below_the_threshold_alerts_once() -> None:
         }
     ]
     assert messages_for(change(stock(4, 10, 7), stock(3, 10, 6)), threshold) == []  # already below
+
+
+def test_the_threshold_is_the_tenants_and_exactly_at_it_is_not_low() -> None:
+    six_to_five = change(stock(2, 10, 5), stock(1, 10, 4))
+    assert messages_for(six_to_five, lambda tenant: 5) == []  # 5 available is not below 5
+    assert [m["threshold"] for m in messages_for(six_to_five, lambda tenant: 6)] == [6]
+    assert messages_for(change(stock(2, 10, 10), stock(1, 10, 0)), lambda tenant: 0) == []  # 0: never low
