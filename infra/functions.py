@@ -56,8 +56,9 @@ STREAM_MAX_RECORD_AGE = Duration.minutes(15)
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 # Commands are PutItem requests or TransactWriteItems, which IAM authorizes per contained action.
 TRANSACT_PUT = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem")
-# A single-entity command whose read-model put is refused deletes the log version it just wrote.
-COMMAND_LOG = (*TRANSACT_PUT, "dynamodb:DeleteItem")
+# A single-entity command whose read-model put is refused reads whether the refusing version was
+# logged (then its own version is state), else deletes the log version it just wrote.
+COMMAND_LOG = (*TRANSACT_PUT, "dynamodb:GetItem", "dynamodb:DeleteItem")
 # Idempotency-Key records (written in the order's transaction) and the markers of notifications
 # and customer e-mails sent (shop.sent_markers).
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem")

@@ -263,6 +263,9 @@ class CommandService:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != _CONDITION_FAILED:
                 raise  # the logged version stays: the projector applies it
+            old = error.response.get("Item") or {}
+            if self._became_state(item, old):
+                return
             # The read model moved past what the log knows (restored or imported data): the
             # version just logged never became state, so it leaves the log (and the history).
             # Deleting is safe without a condition: no other writer can have created this key.
@@ -270,9 +273,33 @@ class CommandService:
                 TableName=self._tables.command,
                 Key={"pk": {"S": item.pk}, "sk": {"S": versioned_sk(item.sk, item.version)}},
             )
-            old = error.response.get("Item") or {}
             ahead = int(old["version"]["N"]) if "version" in old else None
             raise self._mismatch(entry, single, ahead) from error
+
+    def _became_state(self, item: Item, old: dict[str, Any]) -> bool:
+        """Whether the version just logged is state although our read-model put was refused.
+
+        The projector reads the command stream, and it may read the version just logged and
+        apply it between our two puts: the read model then holds exactly our version (same
+        version, written at the same instant by the same writer), or a later logged version
+        built on it. Only a read model that moved without the log (a restore or an import)
+        means our version never became state.
+        """
+        if "version" not in old:
+            return False
+        version = int(old["version"]["N"])
+        if version == item.version:
+            return old.get("updatedAt") == {"S": item.updated_at} and old.get("updatedBy") == {"S": item.updated_by}
+        return version > item.version and self._is_logged(item, version)
+
+    def _is_logged(self, item: Item, version: int) -> bool:
+        response = self._client.get_item(
+            TableName=self._tables.command,
+            Key={"pk": {"S": item.pk}, "sk": {"S": versioned_sk(item.sk, version)}},
+            ProjectionExpression="pk",
+            ConsistentRead=True,
+        )
+        return "Item" in response
 
     def _transact(self, accepted: list[_Accepted], single: bool, extra: ExtraPut | None) -> None:
         actions: list[dict[str, Any]] = []

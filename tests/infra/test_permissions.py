@@ -93,7 +93,7 @@ def test_api_grants_are_exactly_what_the_request_path_uses(dev: Synthesized, ids
     expected = (
         on(ids.data, *READ, *TRANSACT_PUT)
         | on(f"${{{ids.data}}}/index/*", "dynamodb:Query")
-        | on(ids.command, *TRANSACT_PUT, "dynamodb:DeleteItem", "dynamodb:BatchGetItem")
+        | on(ids.command, *TRANSACT_PUT, "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem")
         | on(ids.sequences, "dynamodb:UpdateItem")
         | on(ids.idempotency, *IDEMPOTENCY)
         | on("*", *XRAY)
@@ -120,7 +120,7 @@ def test_data_sync_grants_are_exactly_what_the_reactions_use(dev: Synthesized, i
         on(ids.data_stream, *STREAM_READ)
         | on("*", "dynamodb:ListStreams", *XRAY)
         | on(ids.data, *READ, *TRANSACT_PUT)
-        | on(ids.command, *TRANSACT_PUT, "dynamodb:DeleteItem")
+        | on(ids.command, *TRANSACT_PUT, "dynamodb:GetItem", "dynamodb:DeleteItem")
         | on(ids.idempotency, *IDEMPOTENCY)
         | on(ids.topic, "sns:Publish")
         | on(ids.topic_key, "kms:Decrypt", "kms:GenerateDataKey*")

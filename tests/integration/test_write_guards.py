@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -120,6 +121,24 @@ def test_a_refused_update_leaves_no_version_in_the_log_or_the_history(core: Cqrs
     assert [v.version for v in core.history.versions(CTX.pk, "ITEM#A")] == [1, 2]
 
 
+def test_an_imported_read_model_at_exactly_the_next_version_is_not_taken_for_the_writers(
+    core: CqrsServices, aws: AwsEnv
+) -> None:
+    # Given a read model imported at version 3 while the log ends at version 2
+    core.commands.publish(command("A", n=1), CTX)
+    v2 = core.commands.publish(command("A", 1, n=2), CTX)
+    import_read_model(aws, Item.from_dict({**v2.to_dict(), "version": 3, "attributes": {"n": 33}}))
+
+    # When a caller who read version 2 writes version 3 (its lock passes: the log has no @3)
+    with pytest.raises(VersionMismatchError):
+        core.commands.publish(command("A", 2, n=3), CTX, current=v2)
+
+    # Then its version 3 left the log: the read model's version 3 is the import's, not the writer's
+    assert log_keys(aws) == ["ITEM#A@1", "ITEM#A@2"]
+    stored = core.data.get_item(CTX.pk, "ITEM#A")
+    assert stored is not None and (stored.version, stored.attributes["n"]) == (3, 33)
+
+
 def test_creating_over_an_imported_read_model_row_is_refused(core: CqrsServices, aws: AwsEnv) -> None:
     # Given a read-model row with no command logged for it
     first = core.commands.publish(command("A", n=1), CTX)
@@ -220,3 +239,71 @@ def test_the_projector_catches_up_a_version_whose_read_model_put_never_happened(
     assert core.projector.apply(logged(aws, "ITEM#A@2")) is Projection.APPLIED
     current = core.data.get_item(CTX.pk, "ITEM#A")
     assert current is not None and (current.version, current.attributes["n"]) == (2, 2)
+
+
+# ---- the projector between a writer's two puts ----------------------------------------------------
+
+
+@dataclass
+class ProjectorFirst:
+    """Before the writer's read-model put, the projector applies the version just logged (it read
+    the command stream in between), and `then` may run another writer on top of it."""
+
+    then: Any = None
+    ran: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def projector_first(aws: AwsEnv) -> Iterator[ProjectorFirst]:
+    state = ProjectorFirst()
+    other = boto3.client("dynamodb", region_name=aws.client.meta.region_name)  # the projector's own
+    projector = CqrsServices.build(other, aws.tables).projector
+
+    def project_first(params: dict[str, Any], **_: Any) -> None:
+        is_writers_put = params.get("ConditionExpression") == "version = :expected"
+        if params.get("TableName") != aws.tables.data or not is_writers_put or state.ran:
+            return
+        versioned_sk = f"{params['Item']['sk']['S']}@{params['Item']['version']['N']}"
+        state.ran.append(versioned_sk)
+        assert projector.apply(logged(aws, versioned_sk)) is Projection.APPLIED
+        if state.then is not None:
+            state.then()
+
+    aws.client.meta.events.register("provide-client-params.dynamodb.PutItem", project_first)
+    yield state
+    aws.client.meta.events.unregister("provide-client-params.dynamodb.PutItem", project_first)
+
+
+def test_a_version_the_projector_applied_between_the_two_puts_is_accepted(
+    core: CqrsServices, aws: AwsEnv, projector_first: ProjectorFirst
+) -> None:
+    v1 = core.commands.publish(command("A", n=1), CTX)  # a create: one transaction
+
+    # When the projector writes version 2 to the read model before the writer's own put does
+    v2 = core.commands.publish(command("A", 1, n=2), CTX, current=v1)
+
+    # Then the writer is told its version was accepted, and it stays in the log and the history
+    assert projector_first.ran == ["ITEM#A@2"]
+    assert (v2.version, v2.attributes["n"]) == (2, 2)
+    assert log_keys(aws) == ["ITEM#A@1", "ITEM#A@2"]
+    assert [v.version for v in core.history.versions(CTX.pk, "ITEM#A")] == [1, 2]
+    stored = core.data.get_item(CTX.pk, "ITEM#A")
+    assert stored is not None and (stored.version, stored.attributes["n"]) == (2, 2)
+
+
+def test_a_version_applied_and_then_built_on_by_another_writer_is_accepted(
+    core: CqrsServices, aws: AwsEnv, projector_first: ProjectorFirst
+) -> None:
+    v1 = core.commands.publish(command("A", n=1), CTX)
+    other = CqrsServices.build(boto3.client("dynamodb", region_name=aws.client.meta.region_name), aws.tables)
+    projector_first.then = lambda: other.commands.publish(command("A", 2, n=3), CTX)
+
+    # When the projector applies version 2 and another writer puts version 3 on it, all before
+    # the first writer's own read-model put
+    v2 = core.commands.publish(command("A", 1, n=2), CTX, current=v1)
+
+    # Then version 2 is accepted and kept: the history has every version
+    assert v2.version == 2
+    assert log_keys(aws) == ["ITEM#A@1", "ITEM#A@2", "ITEM#A@3"]
+    stored = core.data.get_item(CTX.pk, "ITEM#A")
+    assert stored is not None and (stored.version, stored.attributes["n"]) == (3, 3)
