@@ -93,9 +93,10 @@ noisier and slower than on an idle machine; request counts and the checks are ex
   one 2-line order from creation to delivery, stream Lambdas included, ours / the seed's design
   (see that module's docstring for how the seed's calls are replayed and units computed).
 - **lifecycle, black-box** (`bench/lifecycle_blackbox.py`): the same lifecycle over HTTP
-  through `python -m local`, its DynamoDB behind a counting proxy that asks DynamoDB Local for
-  `ReturnConsumedCapacity` on every request and doubles what it reports for transactions (AWS
-  bills transactional items twice; DynamoDB Local does not).
+  through `python -m local`, its DynamoDB behind a counting proxy: the tables' units as DynamoDB
+  Local reports them, except a transaction's, computed from its items by AWS's rules (DynamoDB
+  Local reports 2 per table touched, whatever the items); the list indexes' units from the data
+  table's stream (`bench/index_cost.py`).
 - **GET /orders, sequence** (`bench/list_scale.py`, DynamoDB Local in memory on loopback,
   stopped at the end): the in-process handler over a tenant of 100, 1,000 and 10,000 orders
   loaded with `BatchWriteItem` (clones of an order the API wrote); then 8 clients creating
