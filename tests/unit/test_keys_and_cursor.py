@@ -58,3 +58,10 @@ def test_tampered_or_foreign_cursors_are_refused(cursor: str) -> None:
     with pytest.raises(InvalidCursorError) as caught:
         decode_cursor(cursor, "ORDER#")
     assert caught.value.field == "cursor"
+
+
+def test_a_well_formed_cursor_longer_than_the_limit_is_refused() -> None:
+    long_cursor = encode_cursor("ORDER#" + "X" * 400)
+    assert len(long_cursor) > 512  # what the API documents as the longest cursor
+    with pytest.raises(InvalidCursorError):
+        decode_cursor(long_cursor, "ORDER#")
