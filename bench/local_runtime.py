@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,33 +150,22 @@ def restock(outputs: dict[str, Any], quantity: int) -> None:
             api.close()
 
 
-def throughput(outputs: dict[str, Any], all_tokens: list[str], clients: int, seconds: float) -> Load:
-    """Orders created and read back per second, `clients` closed loops for `seconds`."""
-    done = [0] * clients
-    last: list[str] = [""] * clients
+def closed_loops(clients: int, seconds: float, step: Callable[[int, int], str | None], what: str) -> float:
+    """Run `clients` threads, all started together, each calling `step(client, n)` for n = 0, 1,
+    ... until `seconds` have passed; a step returns an error text to stop the run. Elapsed seconds."""
     errors: list[str] = []
     start = threading.Barrier(clients + 1)
     deadline: list[float] = [0.0]
 
     def client(index: int) -> None:
-        api = Api(outputs["ApiUrl"], all_tokens[index % len(all_tokens)])
-        try:
-            start.wait()
-            for n in range(1_000_000):  # bounded by the deadline
-                if time.monotonic() >= deadline[0]:
-                    break
-                status, body = api.post("/orders", order_body((PRODUCTS[(index + n) % len(PRODUCTS)], 1)))
-                if status != 201:
-                    errors.append(f"POST {status} {body}")
-                    break
-                status, read = api.get(f"/orders/{body['code']}")
-                if status != 200:
-                    errors.append(f"GET {status} {read}")
-                    break
-                done[index] += 1
-                last[index] = body["code"]
-        finally:
-            api.close()
+        start.wait()
+        for n in range(1_000_000):  # bounded by the deadline
+            if time.monotonic() >= deadline[0]:
+                break
+            error = step(index, n)
+            if error:
+                errors.append(error)
+                break
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
@@ -187,7 +177,33 @@ def throughput(outputs: dict[str, Any], all_tokens: list[str], clients: int, sec
         thread.join(seconds + 60)
     elapsed = time.monotonic() - began
     if errors:
-        raise RuntimeError(f"throughput run failed: {errors[:3]}")
+        raise RuntimeError(f"{what} run failed: {errors[:3]}")
+    return elapsed
+
+
+def throughput(outputs: dict[str, Any], all_tokens: list[str], clients: int, seconds: float) -> Load:
+    """Orders created and read back per second, `clients` closed loops for `seconds`."""
+    done = [0] * clients
+    last: list[str] = [""] * clients
+    apis = [Api(outputs["ApiUrl"], all_tokens[i % len(all_tokens)]) for i in range(clients)]
+
+    def step(index: int, n: int) -> str | None:
+        api = apis[index]
+        status, body = api.post("/orders", order_body((PRODUCTS[(index + n) % len(PRODUCTS)], 1)))
+        if status != 201:
+            return f"POST {status} {body}"
+        status, read = api.get(f"/orders/{body['code']}")
+        if status != 200:
+            return f"GET {status} {read}"
+        done[index] += 1
+        last[index] = body["code"]
+        return None
+
+    try:
+        elapsed = closed_loops(clients, seconds, step, "throughput")
+    finally:
+        for api in apis:
+            api.close()
     return Load(clients, sum(done), elapsed, [code for code in last if code])
 
 
@@ -195,37 +211,21 @@ def reads(outputs: dict[str, Any], all_tokens: list[str], codes: list[str], clie
     """GET /orders/{code} per second: `clients` closed loops for `seconds`, each reading an order
     of its own tenant (`codes[i]` was created with `all_tokens[i]`)."""
     done = [0] * clients
-    errors: list[str] = []
-    start = threading.Barrier(clients + 1)
-    deadline: list[float] = [0.0]
+    apis = [Api(outputs["ApiUrl"], all_tokens[i % len(codes)]) for i in range(clients)]
 
-    def client(index: int) -> None:
-        slot = index % len(codes)
-        api = Api(outputs["ApiUrl"], all_tokens[slot])
-        try:
-            start.wait()
-            for _ in range(1_000_000):  # bounded by the deadline
-                if time.monotonic() >= deadline[0]:
-                    break
-                status, body = api.get(f"/orders/{codes[slot]}")
-                if status != 200:
-                    errors.append(f"GET {status} {body}")
-                    break
-                done[index] += 1
-        finally:
+    def step(index: int, _: int) -> str | None:
+        code = codes[index % len(codes)]
+        status, body = apis[index].get(f"/orders/{code}")
+        if status != 200:
+            return f"GET {status} {body}"
+        done[index] += 1
+        return None
+
+    try:
+        elapsed = closed_loops(clients, seconds, step, "read")
+    finally:
+        for api in apis:
             api.close()
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    deadline[0] = time.monotonic() + seconds
-    began = time.monotonic()
-    start.wait()
-    for thread in threads:
-        thread.join(seconds + 60)
-    elapsed = time.monotonic() - began
-    if errors:
-        raise RuntimeError(f"read run failed: {errors[:3]}")
     return sum(done) / elapsed if elapsed else 0.0
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.runtime_process import RuntimeProcess
+from harness.runtime_process import Api, RuntimeProcess, token_for
 from infra.names import DEFAULT_STAGE
 from local.template import synthesize
 
@@ -45,3 +45,31 @@ def local_runtime(stack_template: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def outputs(local_runtime: RuntimeProcess) -> dict[str, Any]:
     return local_runtime.outputs
+
+
+# One keep-alive client per module for each demo user the tests act as (the demo's users:
+# `outputs["DemoUsers"]`).
+def _signed_in(outputs: dict[str, Any], tenant: str, role: str) -> Iterator[Api]:
+    api = Api(outputs["ApiUrl"], token_for(outputs, tenant, role))
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="module")
+def operator(outputs: dict[str, Any]) -> Iterator[Api]:
+    yield from _signed_in(outputs, "common", "system_admin")
+
+
+@pytest.fixture(scope="module")
+def admin_a(outputs: dict[str, Any]) -> Iterator[Api]:
+    yield from _signed_in(outputs, "shop-a", "admin")
+
+
+@pytest.fixture(scope="module")
+def staff_a(outputs: dict[str, Any]) -> Iterator[Api]:
+    yield from _signed_in(outputs, "shop-a", "staff")
+
+
+@pytest.fixture(scope="module")
+def admin_b(outputs: dict[str, Any]) -> Iterator[Api]:
+    yield from _signed_in(outputs, "shop-b", "admin")

@@ -20,20 +20,6 @@ pytestmark = pytest.mark.e2e
 ORDER_CODE = re.compile(r"^ORD-\d{6}$")
 
 
-@pytest.fixture(scope="module")
-def admin_a(outputs: dict[str, Any]) -> Api:
-    api = Api(outputs["ApiUrl"], token_for(outputs, "shop-a", "admin"))
-    yield api
-    api.close()
-
-
-@pytest.fixture(scope="module")
-def admin_b(outputs: dict[str, Any]) -> Api:
-    api = Api(outputs["ApiUrl"], token_for(outputs, "shop-b", "admin"))
-    yield api
-    api.close()
-
-
 def stock(api: Api, product: str) -> dict[str, Any]:
     status, body = api.get(f"/inventory/{product}")
     assert status == 200, body

@@ -7,36 +7,14 @@ customer of their own and assert on its orders only.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from harness.runtime_process import Api, token_for, wait_for
+from harness.runtime_process import Api, wait_for
 from harness.seed import order_body
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def admin_a(outputs: dict[str, Any]) -> Iterator[Api]:
-    api = Api(outputs["ApiUrl"], token_for(outputs, "shop-a", "admin"))
-    yield api
-    api.close()
-
-
-@pytest.fixture(scope="module")
-def staff_a(outputs: dict[str, Any]) -> Iterator[Api]:
-    api = Api(outputs["ApiUrl"], token_for(outputs, "shop-a", "staff"))
-    yield api
-    api.close()
-
-
-@pytest.fixture(scope="module")
-def admin_b(outputs: dict[str, Any]) -> Iterator[Api]:
-    api = Api(outputs["ApiUrl"], token_for(outputs, "shop-b", "admin"))
-    yield api
-    api.close()
 
 
 def reserved(api: Api, code: str) -> dict[str, Any]:

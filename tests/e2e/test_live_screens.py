@@ -66,13 +66,6 @@ def stock_alert(socket: ClientConnection, product_code: str) -> dict[str, Any]:
     raise AssertionError(f"no stock.alert for {product_code} within {RECEIVE_S} s")
 
 
-@pytest.fixture(scope="module")
-def staff_a(outputs: dict[str, Any]) -> Iterator[Api]:
-    api = Api(outputs["ApiUrl"], token_for(outputs, "shop-a", "staff"))
-    yield api
-    api.close()
-
-
 def test_websocket_url_is_in_the_outputs_file(outputs: dict[str, Any]) -> None:
     assert outputs["WebSocketUrl"].startswith("ws://127.0.0.1:")
     assert outputs["WebSocketUrl"].endswith("/dev")

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from harness.runtime_process import Api, token_for
+from harness.runtime_process import Api
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def operator(outputs: dict[str, Any]) -> Iterator[Api]:
-    api = Api(outputs["ApiUrl"], token_for(outputs, "common", "system_admin"))
-    yield api
-    api.close()
-
-
-@pytest.fixture(scope="module")
-def admin_a(outputs: dict[str, Any]) -> Iterator[Api]:
-    api = Api(outputs["ApiUrl"], token_for(outputs, "shop-a", "admin"))
-    yield api
-    api.close()
 
 
 def test_the_demo_has_an_operator_and_registers_its_shops(outputs: dict[str, Any], operator: Api) -> None:

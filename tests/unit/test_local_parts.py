@@ -471,17 +471,9 @@ class FakeStreams:
         return {"Records": records, "NextShardIterator": None if done else f"{shard_id}|{end}"}
 
 
-def test_a_child_shard_waits_for_its_parent_and_new_shards_are_picked_up(tmp_path: Path) -> None:
+def stream_poller(streams: FakeStreams, handler: Any, tmp_path: Path, **options: Any) -> Any:
+    """A poller of mapping M (batches of 10) on `streams`, its shards listed, not yet polling."""
     from local.pollers import MappingConfig, StreamPoller
-
-    streams = FakeStreams()
-    streams.add_shard("parent", None, ["p1", "p2"], 1)
-    streams.add_shard("child", "parent", ["c1"], 10)  # listed before its parent is finished
-    seen: list[str] = []
-
-    def handler(event: dict[str, Any], context: Any) -> Any:
-        seen.extend(r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"])
-        return {}
 
     poller = StreamPoller(
         MappingConfig("M", batch_size=10),
@@ -492,10 +484,25 @@ def test_a_child_shard_waits_for_its_parent_and_new_shards_are_picked_up(tmp_pat
         sqs=None,
         sns=None,
         checkpoints=Checkpoints(tmp_path / "m.json"),
+        **options,
     )
     poller.stream_arn = "arn:s"
     poller.checkpoints.for_stream("arn:s")
     poller.refresh_shards()
+    return poller
+
+
+def test_a_child_shard_waits_for_its_parent_and_new_shards_are_picked_up(tmp_path: Path) -> None:
+    streams = FakeStreams()
+    streams.add_shard("parent", None, ["p1", "p2"], 1)
+    streams.add_shard("child", "parent", ["c1"], 10)  # listed before its parent is finished
+    seen: list[str] = []
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        seen.extend(r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"])
+        return {}
+
+    poller = stream_poller(streams, handler, tmp_path)
 
     for _ in range(3):
         poller.poll_once()
@@ -528,22 +535,7 @@ class CountingStreams(FakeStreams):
 
 def running_poller(streams: FakeStreams, handler: Any, tmp_path: Path) -> Any:
     """A poller on `streams` polling in its thread, idle interval one hour (stop it after)."""
-    from local.pollers import MappingConfig, StreamPoller
-
-    poller = StreamPoller(
-        MappingConfig("M", batch_size=10),
-        fake_function(handler),
-        table_name="t",
-        ddb=None,
-        streams=streams,
-        sqs=None,
-        sns=None,
-        checkpoints=Checkpoints(tmp_path / "m.json"),
-        poll_interval_s=3600,
-    )
-    poller.stream_arn = "arn:s"
-    poller.checkpoints.for_stream("arn:s")
-    poller.refresh_shards()
+    poller = stream_poller(streams, handler, tmp_path, poll_interval_s=3600)
     poller._thread = threading.Thread(target=poller.run, daemon=True)
     poller._thread.start()
     return poller
