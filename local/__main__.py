@@ -20,6 +20,14 @@ from local.workers import default_concurrency
 log = logging.getLogger("local")
 
 
+def say(text: str) -> None:
+    """`text` and its newline in ONE write: the pollers' and functions' log lines come from other
+    threads, and `print` writes the newline apart, so a log line could land between the two
+    (`ready09:34:13 data_sync ...`, which no reader would take for the `ready` line)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 def parse_args(argv: list[str] | None = None) -> tuple[Options, bool]:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     parser.add_argument(
@@ -121,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         example = runtime.example()
         if example:
-            print("Try it:\n" + example, flush=True)
-        print("ready", flush=True)
+            say("Try it:\n" + example)
+        say("ready")
         stop = threading.Event()
         while not stop.wait(3600):  # woken by KeyboardInterrupt (Ctrl-C or SIGTERM)
             pass

@@ -583,3 +583,23 @@ def test_an_idle_poller_polls_only_at_its_interval_whatever_else_runs(tmp_path: 
         assert streams.reads == 1
     finally:
         poller.stop()
+
+
+def test_the_ready_line_is_written_whole_so_no_log_line_can_split_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from local.__main__ import say
+
+    class Recording:
+        def __init__(self) -> None:
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    stdout = Recording()
+    monkeypatch.setattr("sys.stdout", stdout)
+    say("ready")
+    assert stdout.writes == ["ready\n"]  # one write: another thread's line lands before or after it
