@@ -20,6 +20,7 @@ from typing import Any
 from cqrs.items import Item
 from cqrs.sync import DataChange
 from shop.entities import INVENTORY_PREFIX, ORDER_PREFIX
+from shop.stock_levels import available
 
 Message = dict[str, Any]
 
@@ -39,7 +40,7 @@ def _order_message(kind: str, order: Item) -> Message:
 def _available(item: Item | None) -> int | None:
     if item is None:
         return None
-    return int(item.attributes.get("quantity", 0)) - int(item.attributes.get("reservedQuantity", 0))
+    return available(item)
 
 
 def messages_for(change: DataChange, threshold: Callable[[str], int]) -> list[Message]:

@@ -20,11 +20,6 @@ from shop.products import ProductService
 DEFAULT_WAREHOUSE = "MAIN"
 
 
-def available(item: Item) -> int:
-    """Units that can still be reserved."""
-    return int(item.attributes["quantity"]) - int(item.attributes["reservedQuantity"])
-
-
 class InventoryService:
     def __init__(self, core: CqrsServices, products: ProductService) -> None:
         self._core = core

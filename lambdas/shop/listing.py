@@ -26,6 +26,7 @@ from cqrs.indexes import INDEX_1, INDEX_2, INDEX_3, SORT_ATTRIBUTE, register_ind
 from cqrs.items import Item
 from shop.entities import INVENTORY, INVENTORY_PREFIX, ORDER, ORDER_PREFIX, PRODUCT, PRODUCT_PREFIX
 from shop.status import OrderStatus
+from shop.stock_levels import available
 
 # Stock records with fewer units available than this are in the low-stock index; records above it
 # cost the index nothing when reservations move them. `availableBelow` may ask up to this value.
@@ -39,12 +40,6 @@ def _key(*parts: str) -> str:
 
 def _available_key(units: int) -> str:
     return f"{units:0{_AVAILABLE_DIGITS}d}"
-
-
-def _available(item: Item) -> int:
-    from shop.inventory import available  # here: shop.inventory's services import this module
-
-    return available(item)
 
 
 # -- index keys, written with each item ------------------------------------------------------------
@@ -71,7 +66,7 @@ def product_index_keys(item: Item) -> dict[str, str]:
 
 def inventory_index_keys(item: Item) -> dict[str, str]:
     """Sparse: only a record that is low on stock is in the index."""
-    units = _available(item)
+    units = available(item)
     if units >= LOW_STOCK_CEILING:
         return {}
     return {
@@ -171,6 +166,6 @@ def low_stock_query(ctx: UserContext, available_below: int) -> IndexQuery:
         partition=_key(ctx.pk, INVENTORY, "low"),
         sk_prefix=INVENTORY_PREFIX,
         upper=_available_key(available_below),
-        keep=lambda item: _available(item) < available_below,
+        keep=lambda item: available(item) < available_below,
         filter_id=f"availableBelow={available_below}",
     )

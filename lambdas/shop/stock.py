@@ -36,6 +36,7 @@ from cqrs.items import Command, Item
 from cqrs.services import CqrsServices
 from shop.entities import inventory_sk, order_sk
 from shop.status import InventoryStatus, OrderStatus
+from shop.stock_levels import StockLevel, level_of
 
 STOCK_ACTOR = "data-sync"
 SOURCE = "data-sync:stock"
@@ -88,18 +89,6 @@ class Shortage:
 
     def to_dict(self) -> dict[str, Any]:
         return {"productCode": self.product_code, "requested": self.requested, "available": self.available}
-
-
-@dataclass(frozen=True)
-class StockLevel:
-    """On-hand `quantity` and `reserved` units of one product; `reserved <= quantity` always."""
-
-    quantity: int
-    reserved: int
-
-    @property
-    def available(self) -> int:
-        return self.quantity - self.reserved
 
 
 @dataclass(frozen=True)
@@ -179,10 +168,6 @@ def deduct(level: StockLevel, quantity: int) -> tuple[StockLevel, bool]:
     clamped = reserved < 0 or on_hand < 0
     on_hand, reserved = max(0, on_hand), max(0, reserved)
     return StockLevel(on_hand, min(reserved, on_hand)), clamped
-
-
-def level_of(item: Item) -> StockLevel:
-    return StockLevel(int(item.attributes.get("quantity", 0)), int(item.attributes.get("reservedQuantity", 0)))
 
 
 def shortage_reason(shortages: Iterable[Shortage]) -> str:

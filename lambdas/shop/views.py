@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from cqrs.items import Item
-from shop.inventory import available
 from shop.money import round_money
+from shop.stock_levels import available
 
 _ORDER_MONEY = ("subtotal", "tax", "total")
 
