@@ -7,14 +7,13 @@ messages are in the recipients' mailboxes, not here.
 
 from __future__ import annotations
 
-import json
 from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
 from client.errors import ClientError
-from client.outputs import default_outputs_path
+from client.outputs import default_outputs_path, find_output
 
 MAIL_DIRECTORY = "MailDirectory"
 DEFAULT_LIMIT = 50
@@ -23,17 +22,10 @@ DEFAULT_LIMIT = 50
 def mail_directory(outputs: Path | None = None, stack: str | None = None) -> Path:
     """The local runtime's mail directory, from its outputs file."""
     path = outputs or default_outputs_path()
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ClientError(f"no outputs file at {path}: start the local runtime (`make run`)") from None
-    except ValueError as error:
-        raise ClientError(f"{path}: not JSON ({error})") from None
-    stacks = [v for k, v in document.items() if isinstance(v, dict) and (stack is None or k == stack)]
-    for values in [document, *stacks]:
-        if isinstance(values, dict) and values.get(MAIL_DIRECTORY):
-            return Path(str(values[MAIL_DIRECTORY]))
-    raise ClientError(f"{path} names no {MAIL_DIRECTORY}: only the local runtime keeps sent e-mail")
+    directory = find_output(path, MAIL_DIRECTORY, stack)
+    if not directory:
+        raise ClientError(f"{path} names no {MAIL_DIRECTORY}: only the local runtime keeps sent e-mail")
+    return Path(str(directory))
 
 
 def list_mail(directory: Path, limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:

@@ -98,6 +98,22 @@ def load_values(path: Path | None = None, stack: str | None = None) -> dict[str,
     return stack_values(read_outputs_file(path), stack, source=str(path))[0]
 
 
+def find_output(path: Path, key: str, stack: str | None = None) -> Any:
+    """One output by name, flat or under any stack (`stack` narrows the search), or None.
+
+    Unlike `load_values`, this needs no stack to be complete: a file that names only this output
+    (a test's, or a stack deployed before the output existed) is searched too.
+    """
+    document = read_outputs_file(path)
+    if not isinstance(document, dict):
+        return None
+    stacks = [v for k, v in document.items() if isinstance(v, dict) and stack in (None, k)]
+    for values in [document, *stacks]:
+        if values.get(key):
+            return values[key]
+    return None
+
+
 def read_outputs_file(path: Path) -> Any:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))

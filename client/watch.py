@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from urllib.parse import urlencode
 
 from client.errors import ClientError
-from client.outputs import default_outputs_path
+from client.outputs import default_outputs_path, find_output
 
 WEBSOCKET_URL = "WebSocketUrl"
 BACKOFF_START_S = 1.0
@@ -33,17 +33,10 @@ RECEIVE_POLL_S = 1.0
 def websocket_url(outputs: Path | None = None, stack: str | None = None) -> str:
     """The stack's `WebSocketUrl` output (local or deployed outputs file)."""
     path = outputs or default_outputs_path()
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ClientError(f"no outputs file at {path}: run `make run` or `cdk deploy --outputs-file`") from None
-    except ValueError as error:
-        raise ClientError(f"{path}: not JSON ({error})") from None
-    candidates = [document] + [v for k, v in document.items() if isinstance(v, dict) and stack in (None, k)]
-    for values in candidates:
-        if isinstance(values, dict) and values.get(WEBSOCKET_URL):
-            return str(values[WEBSOCKET_URL])
-    raise ClientError(f"{path} has no {WEBSOCKET_URL} output: redeploy the stack or restart the local runtime")
+    url = find_output(path, WEBSOCKET_URL, stack)
+    if not url:
+        raise ClientError(f"{path} has no {WEBSOCKET_URL} output: redeploy the stack or restart the local runtime")
+    return str(url)
 
 
 def line(message: dict[str, Any]) -> str:

@@ -110,13 +110,7 @@ class Functions(Construct):
             names.ENV_NOTIFICATION_TOPIC: notifications.topic.topic_arn,
             names.ENV_MAIL_SENDER: config.mail_sender,
             names.ENV_MAIL_DOMAINS: ",".join(config.mail_domains),
-            names.ENV_POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
-            names.ENV_POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
-            names.ENV_POWERTOOLS_LOG_LEVEL: "INFO",
-            # Events and responses carry customers' data: keep them out of logs and traces.
-            names.ENV_POWERTOOLS_LOGGER_LOG_EVENT: "false",
-            names.ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
-            names.ENV_STAGE: config.stage,
+            **observability_environment(config),
             names.ENV_CORS_ALLOW_ORIGINS: ",".join(config.cors_allow_origins),
             names.ENV_API_DOCS: "true" if config.api_docs else "false",
         }
@@ -223,6 +217,19 @@ class Functions(Construct):
                 on_failure=sources.SqsDlq(dlq),
             )
         )
+
+
+def observability_environment(config: StageConfig) -> dict[str, str]:
+    """What every function's Powertools needs: its service, metric namespace, log level, and stage."""
+    return {
+        names.ENV_POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
+        names.ENV_POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
+        names.ENV_POWERTOOLS_LOG_LEVEL: "INFO",
+        # Events and responses carry customers' data: keep them out of logs and traces.
+        names.ENV_POWERTOOLS_LOGGER_LOG_EVENT: "false",
+        names.ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
+        names.ENV_STAGE: config.stage,
+    }
 
 
 def allow(function: lambda_.Function, table: dynamodb.Table, *actions: str) -> None:

@@ -26,7 +26,7 @@ from constructs import Construct
 
 from infra import names
 from infra.config import StageConfig
-from infra.functions import STREAM_BATCH_SIZE, Functions, FunctionSpec, allow
+from infra.functions import STREAM_BATCH_SIZE, Functions, FunctionSpec, allow, observability_environment
 
 AUTHORIZER = FunctionSpec(
     "WsAuthorizer", names.WS_AUTHORIZER_HANDLER, "WebSocket $connect: verifies the ID token", 256, Duration.seconds(5)
@@ -70,14 +70,7 @@ class LiveScreens(Construct):
             deletion_protection=config.is_prod,
             removal_policy=config.removal_policy,
         )
-        common = {
-            names.ENV_POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
-            names.ENV_POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
-            names.ENV_POWERTOOLS_LOG_LEVEL: "INFO",
-            names.ENV_POWERTOOLS_LOGGER_LOG_EVENT: "false",
-            names.ENV_POWERTOOLS_TRACER_CAPTURE_RESPONSE: "false",
-            names.ENV_STAGE: config.stage,
-        }
+        common = observability_environment(config)
         self.authorizer = functions.add(
             AUTHORIZER,
             {

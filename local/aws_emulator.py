@@ -12,12 +12,11 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import make_server
 
 from local.cognito.pool import UserPools
 from local.cognito.service import CognitoService
-
-LOOPBACK = "127.0.0.1"
+from local.server_thread import LOOPBACK, ServerThread
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -47,14 +46,13 @@ class AwsEmulator:
     def __init__(self, port: int = 0, user_pools: UserPools | None = None) -> None:
         self.requested_port = port
         self.user_pools = user_pools
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._served: ServerThread | None = None
 
     @property
     def endpoint(self) -> str:
-        if self._server is None:
+        if self._served is None:
             raise RuntimeError("the AWS emulator is not running")
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+        return self._served.url
 
     def start(self) -> str:
         # Imported here: moto is a dev/local dependency and takes a moment to import.
@@ -72,18 +70,11 @@ class AwsEmulator:
 
         moto_app = DomainDispatcherApplication(create_backend_app)
         app = SerializedApp(CognitoService(self.user_pools, moto_app) if self.user_pools is not None else moto_app)
-        self._server = make_server(LOOPBACK, self.requested_port, app, threaded=True, request_handler=QuietHandler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="aws-emulator", daemon=True
-        )
-        self._thread.start()
+        server = make_server(LOOPBACK, self.requested_port, app, threaded=True, request_handler=QuietHandler)
+        self._served = ServerThread(server, "aws-emulator")
         return self.endpoint
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        served, self._served = self._served, None
+        if served is not None:
+            served.stop()

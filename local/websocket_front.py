@@ -36,11 +36,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from local.functions import LocalFunction
+from local.server_thread import LOOPBACK, ServerThread
 from local.template import ACCOUNT_ID, REGION, Resolver, Template, logical_id_of
 
 log = logging.getLogger("local")
 
-LOOPBACK = "127.0.0.1"
 LOCAL_API_ID = "localws"
 MAX_QUEUED_MESSAGES = 1000  # a client this far behind is treated as gone, as API Gateway would
 CONNECT, DISCONNECT, DEFAULT = "$connect", "$disconnect", "$default"
@@ -122,8 +122,7 @@ class WebSocketFront:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
-        self._management: ThreadingHTTPServer | None = None
-        self._management_thread: threading.Thread | None = None
+        self._management: ServerThread | None = None
         self._pending: dict[int, tuple[str, dict[str, Any]]] = {}
         self._clients: dict[str, _Client] = {}
 
@@ -136,7 +135,7 @@ class WebSocketFront:
     @property
     def management_url(self) -> str:
         assert self._management is not None
-        return f"http://{LOOPBACK}:{self._management.server_address[1]}/{self.routes.stage}"
+        return f"{self._management.url}/{self.routes.stage}"
 
     @property
     def connection_ids(self) -> list[str]:
@@ -181,10 +180,9 @@ class WebSocketFront:
         )
 
     def stop(self) -> None:
-        if self._management is not None:
-            self._management.shutdown()
-            self._management.server_close()
-            self._management = None
+        management, self._management = self._management, None
+        if management is not None:
+            management.stop()
         loop, server = self._loop, self._server
         if loop is not None and server is not None:
 
@@ -379,12 +377,6 @@ class WebSocketFront:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self._management = ThreadingHTTPServer((LOOPBACK, self.requested_management_port), Handler)
-        self._management.daemon_threads = True
-        self._management_thread = threading.Thread(
-            target=self._management.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="websocket-management",
-            daemon=True,
-        )
-        self._management_thread.start()
+        server = ThreadingHTTPServer((LOOPBACK, self.requested_management_port), Handler)
+        server.daemon_threads = True
+        self._management = ServerThread(server, "websocket-management")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from cqrs.dynamo import deserialize
 from cqrs.items import Item
 from cqrs.keys import tenant_of_pk
 
@@ -45,6 +46,14 @@ class DataChange:
             new=Item.from_dict(new) if new else None,
             old=Item.from_dict(old) if old else None,
         )
+
+    @classmethod
+    def from_stream_record(cls, raw: Mapping[str, Any]) -> DataChange:
+        """The change a data-table stream record describes (raises on a malformed record)."""
+        stream = raw["dynamodb"]
+        new = deserialize(stream["NewImage"]) if "NewImage" in stream else None
+        old = deserialize(stream["OldImage"]) if "OldImage" in stream else None
+        return cls.from_images(str(raw.get("eventName")), new, old)
 
 
 class DataSyncHandler(Protocol):

@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cqrs.dynamo import deserialize
 from cqrs.sync import DataChange
 from handlers.observability import logger, metrics, tracer
 from handlers.projector import describe
@@ -26,18 +25,10 @@ from shop.wiring import data_sync
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def change_of(raw: dict[str, Any]) -> DataChange:
-    """The `DataChange` a stream record describes (raises on a malformed record)."""
-    stream = raw["dynamodb"]
-    new = deserialize(stream["NewImage"]) if "NewImage" in stream else None
-    old = deserialize(stream["OldImage"]) if "OldImage" in stream else None
-    return DataChange.from_images(str(raw.get("eventName")), new, old)
-
-
 def record_handler(record: DynamoDBRecord) -> int:
     raw = record.raw_event
     try:
-        handled = data_sync().dispatch(change_of(raw))
+        handled = data_sync().dispatch(DataChange.from_stream_record(raw))
     except Exception:
         logger.exception("data change failed", extra=describe(raw))
         metrics.add_metric(name="DataSyncFailures", unit=MetricUnit.Count, value=1)

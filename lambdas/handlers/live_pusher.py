@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from cqrs.dynamo import deserialize
 from cqrs.sync import DataChange
 from handlers.observability import logger
 from live.messages import Message, messages_for
@@ -23,15 +22,8 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 _batch: dict[str, list[Message]] = {}
 
 
-def change_of(raw: dict[str, Any]) -> DataChange:
-    stream = raw["dynamodb"]
-    new = deserialize(stream["NewImage"]) if "NewImage" in stream else None
-    old = deserialize(stream["OldImage"]) if "OldImage" in stream else None
-    return DataChange.from_images(str(raw.get("eventName")), new, old)
-
-
 def record_handler(record: DynamoDBRecord) -> int:
-    change = change_of(record.raw_event)
+    change = DataChange.from_stream_record(record.raw_event)
     messages = messages_for(change, low_stock_threshold)
     if messages:
         _batch.setdefault(change.tenant_code, []).extend(messages)
